@@ -1,0 +1,244 @@
+// The finite-difference Laplacian on a 1-D to 3-D grid, assembled (CSR) or applied matrix-free.
+//
+// Every grid is seen as 3-D (n0, n1, n2) in C order; a 2-D grid is (n0, 1, n1), a 1-D grid (1, 1, n).
+// The TypeScript side describes each axis by a 1-D table: for index i, the off-diagonal neighbours j
+// (boundary mapping applied, duplicates merged, sorted) with their weights, and the diagonal weight.
+// Because C order sorts columns by axis 0, then 1, then 2, a row's entries come out sorted when written
+// as: axis-0 j<i, axis-1 j<i, axis-2 j<i, diagonal, axis-2 j>i, axis-1 j>i, axis-0 j>i. The matrix-free
+// product sums in exactly that order, so it is bit-identical to csrMatVec on the assembled matrix.
+
+// Axis descriptor, 6 u32 words per axis: n, ptr (n+1 i32), split (n i32), col (i32), val (f64), diag (n f64).
+const AXIS_WORDS: usize = 24;
+
+@inline function axisN(desc: usize, a: usize): i32 { return load<i32>(desc + a * AXIS_WORDS); }
+@inline function axisPtr(desc: usize, a: usize, i: i32): i32 {
+  return load<i32>(<usize>load<u32>(desc + a * AXIS_WORDS, 4) + (<usize>i << 2));
+}
+@inline function axisSplit(desc: usize, a: usize, i: i32): i32 {
+  return load<i32>(<usize>load<u32>(desc + a * AXIS_WORDS, 8) + (<usize>i << 2));
+}
+@inline function axisCol(desc: usize, a: usize, e: i32): i32 {
+  return load<i32>(<usize>load<u32>(desc + a * AXIS_WORDS, 12) + (<usize>e << 2));
+}
+@inline function axisVal(desc: usize, a: usize, e: i32): f64 {
+  return load<f64>(<usize>load<u32>(desc + a * AXIS_WORDS, 16) + (<usize>e << 3));
+}
+@inline function axisDiag(desc: usize, a: usize, i: i32): f64 {
+  return load<f64>(<usize>load<u32>(desc + a * AXIS_WORDS, 20) + (<usize>i << 3));
+}
+
+/**
+ * Assembles rows [rowStart, rowEnd) of the CSR matrix. Writes indptr[rowStart+1 .. rowEnd] (absolute,
+ * starting from nnzStart) to indptrPtr, and the rows' column indices and values to indicesPtr, dataPtr.
+ * Returns the number of entries written.
+ */
+export function laplacianCsrBand(
+  desc: usize, rowStart: i32, rowEnd: i32, nnzStart: i32,
+  indptrPtr: usize, indicesPtr: usize, dataPtr: usize,
+): i32 {
+  const n1 = axisN(desc, 1);
+  const n2 = axisN(desc, 2);
+  const s0 = n1 * n2;
+  let i0 = rowStart / s0;
+  let i1 = (rowStart - i0 * s0) / n2;
+  let i2 = rowStart - i0 * s0 - i1 * n2;
+  let e = 0;
+  for (let p = rowStart; p < rowEnd; p++) {
+    const lineBase = i0 * s0 + i1 * n2;
+    const a0 = axisPtr(desc, 0, i0), m0 = axisSplit(desc, 0, i0), z0 = axisPtr(desc, 0, i0 + 1);
+    const a1 = axisPtr(desc, 1, i1), m1 = axisSplit(desc, 1, i1), z1 = axisPtr(desc, 1, i1 + 1);
+    const a2 = axisPtr(desc, 2, i2), m2 = axisSplit(desc, 2, i2), z2 = axisPtr(desc, 2, i2 + 1);
+    const rest0 = i1 * n2 + i2;
+    for (let t = a0; t < m0; t++, e++) {
+      store<i32>(indicesPtr + (<usize>e << 2), axisCol(desc, 0, t) * s0 + rest0);
+      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
+    }
+    for (let t = a1; t < m1; t++, e++) {
+      store<i32>(indicesPtr + (<usize>e << 2), i0 * s0 + axisCol(desc, 1, t) * n2 + i2);
+      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
+    }
+    for (let t = a2; t < m2; t++, e++) {
+      store<i32>(indicesPtr + (<usize>e << 2), lineBase + axisCol(desc, 2, t));
+      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
+    }
+    store<i32>(indicesPtr + (<usize>e << 2), p);
+    store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, i0) + axisDiag(desc, 1, i1) + axisDiag(desc, 2, i2));
+    e++;
+    for (let t = m2; t < z2; t++, e++) {
+      store<i32>(indicesPtr + (<usize>e << 2), lineBase + axisCol(desc, 2, t));
+      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
+    }
+    for (let t = m1; t < z1; t++, e++) {
+      store<i32>(indicesPtr + (<usize>e << 2), i0 * s0 + axisCol(desc, 1, t) * n2 + i2);
+      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
+    }
+    for (let t = m0; t < z0; t++, e++) {
+      store<i32>(indicesPtr + (<usize>e << 2), axisCol(desc, 0, t) * s0 + rest0);
+      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
+    }
+    store<i32>(indptrPtr + (<usize>(p - rowStart) << 2), nnzStart + e);
+    if (++i2 == n2) {
+      i2 = 0;
+      if (++i1 == n1) { i1 = 0; i0++; }
+    }
+  }
+  return e;
+}
+
+// Scratch list of the terms of one line: byte address of the input line (already shifted for
+// taps along the last axis) and weight. Sized for 3 axes of radius 4: 8 + 8 line terms, 8 taps, diagonal.
+const MAX_TERMS: i32 = 32;
+
+/**
+ * Applies the Laplacian to slabs i0 in [i0Start, i0End) (a slab is the n1*n2 values of one axis-0 index).
+ * slabTable[j] holds the byte address where input slab j was staged; outPtr receives the band's output.
+ * margin: number of leading and trailing last-axis points that need boundary handling; the rest use
+ * the regular taps of axis 2. termsPtr: scratch for MAX_TERMS (i32 address, f64 weight) pairs.
+ */
+export function laplacianApplyBand(
+  desc: usize, slabTable: usize, i0Start: i32, i0End: i32, outPtr: usize, margin: i32, termsPtr: usize,
+): void {
+  const n1 = axisN(desc, 1);
+  const n2 = axisN(desc, 2);
+  const lineBytes = <usize>n2 << 3;
+  const addrs = termsPtr;
+  const weights = termsPtr + (<usize>MAX_TERMS << 2);
+  const lo = min(margin, n2);
+  const hi = max(lo, n2 - margin);
+  // Regular taps of the last axis, read from an interior index (only when there is an interior).
+  const tapsFrom = lo < hi ? lo : -1;
+  let out = outPtr;
+  for (let i0 = i0Start; i0 < i0End; i0++) {
+    const own = <usize>load<u32>(slabTable + (<usize>i0 << 2));
+    const a0 = axisPtr(desc, 0, i0), m0 = axisSplit(desc, 0, i0), z0 = axisPtr(desc, 0, i0 + 1);
+    for (let i1 = 0; i1 < n1; i1++) {
+      const line = own + <usize>i1 * lineBytes;
+      const a1 = axisPtr(desc, 1, i1), m1 = axisSplit(desc, 1, i1), z1 = axisPtr(desc, 1, i1 + 1);
+      // Terms in column order: lower lines, lower taps, diagonal, upper taps, upper lines.
+      let t = 0;
+      for (let q = a0; q < m0; q++, t++) {
+        const slab = <usize>load<u32>(slabTable + (<usize>axisCol(desc, 0, q) << 2));
+        store<u32>(addrs + (<usize>t << 2), <u32>(slab + <usize>i1 * lineBytes));
+        store<f64>(weights + (<usize>t << 3), axisVal(desc, 0, q));
+      }
+      for (let q = a1; q < m1; q++, t++) {
+        store<u32>(addrs + (<usize>t << 2), <u32>(own + <usize>axisCol(desc, 1, q) * lineBytes));
+        store<f64>(weights + (<usize>t << 3), axisVal(desc, 1, q));
+      }
+      const lowerLines = t;
+      const d01 = axisDiag(desc, 0, i0) + axisDiag(desc, 1, i1);
+      if (tapsFrom >= 0) {
+        const a2 = axisPtr(desc, 2, tapsFrom), z2 = axisPtr(desc, 2, tapsFrom + 1);
+        const m2 = axisSplit(desc, 2, tapsFrom);
+        for (let q = a2; q < z2; q++) {
+          if (q == m2) {
+            store<u32>(addrs + (<usize>t << 2), <u32>line);
+            store<f64>(weights + (<usize>t << 3), d01 + axisDiag(desc, 2, tapsFrom));
+            t++;
+          }
+          const shift = <isize>(axisCol(desc, 2, q) - tapsFrom) << 3;
+          store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + shift));
+          store<f64>(weights + (<usize>t << 3), axisVal(desc, 2, q));
+          t++;
+        }
+        if (m2 == z2) {
+          store<u32>(addrs + (<usize>t << 2), <u32>line);
+          store<f64>(weights + (<usize>t << 3), d01 + axisDiag(desc, 2, tapsFrom));
+          t++;
+        }
+      }
+      const upperStart = t;
+      for (let q = m1; q < z1; q++, t++) {
+        store<u32>(addrs + (<usize>t << 2), <u32>(own + <usize>axisCol(desc, 1, q) * lineBytes));
+        store<f64>(weights + (<usize>t << 3), axisVal(desc, 1, q));
+      }
+      for (let q = m0; q < z0; q++, t++) {
+        const slab = <usize>load<u32>(slabTable + (<usize>axisCol(desc, 0, q) << 2));
+        store<u32>(addrs + (<usize>t << 2), <u32>(slab + <usize>i1 * lineBytes));
+        store<f64>(weights + (<usize>t << 3), axisVal(desc, 0, q));
+      }
+      const total = t;
+      if (lo < hi) applyInterior(termsPtr, total, out, lo, hi);
+      for (let j = 0; j < lo; j++) applyEdgePoint(desc, termsPtr, lowerLines, upperStart, total, line, out, j, d01);
+      for (let j = hi; j < n2; j++) applyEdgePoint(desc, termsPtr, lowerLines, upperStart, total, line, out, j, d01);
+      out += lineBytes;
+    }
+  }
+}
+
+// out[j] = sum_t w_t * in_t[j] for j in [lo, hi), in the order of the terms, up to four terms per pass
+// so that each pass is one tight loop. The passes are inlined with constant (k, first) so that
+// no branch is left inside the loops.
+function applyInterior(termsPtr: usize, total: i32, out: usize, lo: i32, hi: i32): void {
+  for (let t = 0; t < total; t += 4) {
+    const k = min(total - t, 4);
+    if (t == 0) {
+      if (k == 4) pass(termsPtr, t, 4, true, out, lo, hi);
+      else if (k == 3) pass(termsPtr, t, 3, true, out, lo, hi);
+      else if (k == 2) pass(termsPtr, t, 2, true, out, lo, hi);
+      else pass(termsPtr, t, 1, true, out, lo, hi);
+    } else {
+      if (k == 4) pass(termsPtr, t, 4, false, out, lo, hi);
+      else if (k == 3) pass(termsPtr, t, 3, false, out, lo, hi);
+      else if (k == 2) pass(termsPtr, t, 2, false, out, lo, hi);
+      else pass(termsPtr, t, 1, false, out, lo, hi);
+    }
+  }
+}
+
+@inline function pass(termsPtr: usize, t: i32, k: i32, first: bool, out: usize, lo: i32, hi: i32): void {
+  const addrs = termsPtr;
+  const weights = termsPtr + (<usize>MAX_TERMS << 2);
+  const p0 = <usize>load<u32>(addrs + (<usize>t << 2));
+  const p1 = k > 1 ? <usize>load<u32>(addrs + (<usize>(t + 1) << 2)) : 0;
+  const p2 = k > 2 ? <usize>load<u32>(addrs + (<usize>(t + 2) << 2)) : 0;
+  const p3 = k > 3 ? <usize>load<u32>(addrs + (<usize>(t + 3) << 2)) : 0;
+  const w0 = load<f64>(weights + (<usize>t << 3));
+  const w1 = k > 1 ? load<f64>(weights + (<usize>(t + 1) << 3)) : 0.0;
+  const w2 = k > 2 ? load<f64>(weights + (<usize>(t + 2) << 3)) : 0.0;
+  const w3 = k > 3 ? load<f64>(weights + (<usize>(t + 3) << 3)) : 0.0;
+  let j = lo;
+  if (ASC_FEATURE_SIMD) {
+    const v0 = f64x2.splat(w0), v1 = f64x2.splat(w1), v2 = f64x2.splat(w2), v3 = f64x2.splat(w3);
+    for (; j + 1 < hi; j += 2) {
+      const o = <usize>j << 3;
+      let acc = f64x2.mul(v0, v128.load(p0 + o));
+      if (!first) acc = f64x2.add(v128.load(out + o), acc);
+      if (k > 1) acc = f64x2.add(acc, f64x2.mul(v1, v128.load(p1 + o)));
+      if (k > 2) acc = f64x2.add(acc, f64x2.mul(v2, v128.load(p2 + o)));
+      if (k > 3) acc = f64x2.add(acc, f64x2.mul(v3, v128.load(p3 + o)));
+      v128.store(out + o, acc);
+    }
+  }
+  for (; j < hi; j++) {
+    const o = <usize>j << 3;
+    let acc = w0 * load<f64>(p0 + o);
+    if (!first) acc = load<f64>(out + o) + acc;
+    if (k > 1) acc += w1 * load<f64>(p1 + o);
+    if (k > 2) acc += w2 * load<f64>(p2 + o);
+    if (k > 3) acc += w3 * load<f64>(p3 + o);
+    store<f64>(out + o, acc);
+  }
+}
+
+// One point near the ends of the last axis, where boundary mapping applies: same term order as a CSR row.
+function applyEdgePoint(
+  desc: usize, termsPtr: usize, lowerLines: i32, upperStart: i32, total: i32,
+  line: usize, out: usize, j: i32, d01: f64,
+): void {
+  const addrs = termsPtr;
+  const weights = termsPtr + (<usize>MAX_TERMS << 2);
+  const o = <usize>j << 3;
+  let acc = 0.0;
+  for (let t = 0; t < lowerLines; t++) {
+    acc += load<f64>(weights + (<usize>t << 3)) * load<f64>(<usize>load<u32>(addrs + (<usize>t << 2)) + o);
+  }
+  const a2 = axisPtr(desc, 2, j), m2 = axisSplit(desc, 2, j), z2 = axisPtr(desc, 2, j + 1);
+  for (let q = a2; q < m2; q++) acc += axisVal(desc, 2, q) * load<f64>(line + (<usize>axisCol(desc, 2, q) << 3));
+  acc += (d01 + axisDiag(desc, 2, j)) * load<f64>(line + o);
+  for (let q = m2; q < z2; q++) acc += axisVal(desc, 2, q) * load<f64>(line + (<usize>axisCol(desc, 2, q) << 3));
+  for (let t = upperStart; t < total; t++) {
+    acc += load<f64>(weights + (<usize>t << 3)) * load<f64>(<usize>load<u32>(addrs + (<usize>t << 2)) + o);
+  }
+  store<f64>(out + o, acc);
+}

@@ -1,0 +1,13 @@
+// Everything the Node and browser builds export alike; each entry point adds its platform's pieces.
+
+export { init, kernelInfo, simdSupported } from './wasm/loader.js';
+export type { InitOptions, KernelBuild, KernelInfo } from './wasm/loader.js';
+export { glWeights, glWeightsInto } from './kernels/gl.js';
+export { fdCoefficients, fornbergWeights } from './kernels/fornberg.js';
+export type { FdStencil, StencilKind } from './kernels/fornberg.js';
+export { applyLaplacian, laplacian } from './kernels/laplacian.js';
+export type { Boundary, LaplacianAccuracy, LaplacianOptions } from './kernels/laplacian.js';
+export { csrMatVec } from './kernels/csr.js';
+export type { CsrMatrix } from './kernels/csr.js';
+export { createSha256, sha256, sha256Hex, Sha256 } from './kernels/sha256.js';
+export type { HashInput } from './kernels/sha256.js';

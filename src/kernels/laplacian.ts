@@ -1,0 +1,137 @@
+// The finite-difference Laplacian on 1-D to 3-D grids: assembled as a CSR matrix, or applied matrix-free.
+
+import { float64Array } from '../_args.js';
+import type { KernelExports } from '../wasm/exports.js';
+import { f64View, i32View, layout } from '../wasm/memory.js';
+import { runKernel } from '../wasm/loader.js';
+import type { CsrMatrix } from './csr.js';
+import { planLaplacian, type AxisTable, type LaplacianOptions, type LaplacianPlan } from './laplacian-axes.js';
+
+export type { Boundary, LaplacianAccuracy, LaplacianOptions } from './laplacian-axes.js';
+
+// Rows (or grid points) per band: a band's buffers stay in cache while the kernel works on them and
+// are then copied out, so WASM memory does not grow with the grid.
+const BAND_POINTS = 1 << 15;
+const TERMS_BYTES = 32 * 12; // assembly/laplacian.ts MAX_TERMS (u32 address + f64 weight)
+const AXIS_BYTES = 24;
+
+function tableBytes(t: AxisTable): number[] {
+  return [(t.n + 1) * 4, t.n * 4, t.col.length * 4, t.val.length * 8, t.n * 8];
+}
+
+/** Copies the axis tables into WASM memory and writes their descriptor at descPtr. */
+function stageTables(k: KernelExports, plan: LaplacianPlan, descPtr: number, tablePtrs: number[]): void {
+  const desc = new Uint32Array(k.memory.buffer, descPtr, 18);
+  plan.axes.forEach((t, a) => {
+    const [ptr, split, col, val, diag] = tablePtrs.slice(a * 5, a * 5 + 5);
+    i32View(k, ptr, t.n + 1).set(t.ptr);
+    i32View(k, split, t.n).set(t.split);
+    i32View(k, col, t.col.length).set(t.col);
+    f64View(k, val, t.val.length).set(t.val);
+    f64View(k, diag, t.n).set(t.diag);
+    desc.set([t.n, ptr, split, col, val, diag], a * 6);
+  });
+}
+
+/**
+ * The finite-difference Laplacian of a grid as a CSR matrix: rows and columns in C order over `shape`
+ * (last axis fastest, as NumPy), column indices sorted within each row.
+ * @param shape - grid of unknowns, 1 to 3 positive integers.
+ * @param options - spacing (per axis, default 1), boundary ('dirichlet' default, 'neumann', 'periodic'),
+ *   accuracy (2 default, 4, 6 or 8).
+ * @returns the matrix; shape [N, N] with N the number of grid points.
+ * @throws {TypeError} for a shape that is not an array, options of the wrong kind or an unknown option.
+ * @throws {RangeError} for empty or non-integer shapes, non-positive spacing, unknown boundary or accuracy.
+ * @example
+ * const a = laplacian([3]); // 3x3: [[-2, 1, 0], [1, -2, 1], [0, 1, -2]]
+ */
+export function laplacian(shape: number[], options?: LaplacianOptions): CsrMatrix {
+  const plan = planLaplacian('laplacian', shape, options);
+  const { size, nnz, axes } = plan;
+  const indptr = new Int32Array(size + 1);
+  const indices = new Int32Array(nnz);
+  const data = new Float64Array(nnz);
+  const perRow = 1 + axes.reduce((m, t) => m + maxRowLength(t), 0);
+  const bandRows = Math.max(1, Math.floor(BAND_POINTS / perRow));
+  runKernel('laplacian', (k) => {
+    const [descPtr, indptrPtr, indicesPtr, dataPtr, ...tablePtrs] = layout(k,
+      3 * AXIS_BYTES, bandRows * 4, bandRows * perRow * 4, bandRows * perRow * 8, ...axes.flatMap(tableBytes));
+    stageTables(k, plan, descPtr, tablePtrs);
+    let written = 0;
+    for (let row = 0; row < size; row += bandRows) {
+      const end = Math.min(size, row + bandRows);
+      const count = k.laplacianCsrBand(descPtr, row, end, written, indptrPtr, indicesPtr, dataPtr);
+      indptr.set(i32View(k, indptrPtr, end - row), row + 1);
+      indices.set(i32View(k, indicesPtr, count), written);
+      data.set(f64View(k, dataPtr, count), written);
+      written += count;
+    }
+  });
+  return { shape: [size, size], indptr, indices, data };
+}
+
+function maxRowLength(t: AxisTable): number {
+  let most = 0;
+  for (let i = 0; i < t.n; i++) most = Math.max(most, t.ptr[i + 1] - t.ptr[i]);
+  return most;
+}
+
+/**
+ * The Laplacian applied to a grid function without assembling the matrix; equal, bit for bit, to
+ * `csrMatVec(laplacian(shape, options), u)`.
+ * @param u - values on the grid, in C order; length = product of shape.
+ * @param shape - as for {@link laplacian}.
+ * @param options - as for {@link laplacian}.
+ * @param out - optional Float64Array of the same length to write into (must not be `u`).
+ * @returns `out`, or a new Float64Array.
+ * @throws {TypeError} when u or out is not a Float64Array, or for bad shape or options (see laplacian).
+ * @throws {RangeError} when a length does not match the shape, or out is u.
+ * @example
+ * applyLaplacian(new Float64Array([0, 1, 0]), [3]); // Float64Array [1, -2, 1]
+ */
+export function applyLaplacian(u: Float64Array, shape: number[], options?: LaplacianOptions, out?: Float64Array): Float64Array {
+  const where = 'applyLaplacian';
+  const plan = planLaplacian(where, shape, options);
+  float64Array(where, 'u', u, plan.size);
+  const result = out === undefined ? new Float64Array(plan.size) : float64Array(where, 'out', out, plan.size);
+  if (result.buffer === u.buffer && result.byteOffset < u.byteOffset + u.byteLength && u.byteOffset < result.byteOffset + result.byteLength) {
+    throw new RangeError(`${where}: out must not overlap u (the stencil reads neighbours of each point it writes)`);
+  }
+  const [n0, n1, n2] = plan.dims;
+  const slab = n1 * n2; // values of one axis-0 index
+  const band = Math.max(1, Math.min(n0, Math.floor(BAND_POINTS / slab)));
+  const axis0 = plan.axes[0];
+  // A band needs its own slabs and their axis-0 neighbours: at most band + the neighbours of its two ends.
+  const stagedSlabs = Math.min(n0, band + 2 * maxRowLength(axis0));
+  runKernel(where, (k) => {
+    const [descPtr, termsPtr, slabTablePtr, inPtr, outPtr, ...tablePtrs] = layout(k,
+      3 * AXIS_BYTES, TERMS_BYTES, n0 * 4, stagedSlabs * slab * 8, band * slab * 8, ...plan.axes.flatMap(tableBytes));
+    stageTables(k, plan, descPtr, tablePtrs);
+    const heap = f64View(k, 0, k.memory.buffer.byteLength >> 3);
+    const slabTable = new Uint32Array(k.memory.buffer, slabTablePtr, n0);
+    const needed: number[] = [];
+    for (let a = 0; a < n0; a += band) {
+      const b = Math.min(n0, a + band);
+      needed.length = 0;
+      for (let i = a; i < b; i++) {
+        needed.push(i);
+        for (let e = axis0.ptr[i]; e < axis0.ptr[i + 1]; e++) needed.push(axis0.col[e]);
+      }
+      needed.sort((x, y) => x - y);
+      // Stage each run of consecutive slabs with one copy.
+      let at = inPtr;
+      for (let s = 0; s < needed.length;) {
+        let e = s + 1;
+        while (e < needed.length && needed[e] <= needed[e - 1] + 1) e++;
+        const first = needed[s], last = needed[e - 1];
+        heap.set(u.subarray(first * slab, (last + 1) * slab), at >> 3);
+        for (let j = first; j <= last; j++) slabTable[j] = at + (j - first) * slab * 8;
+        at += (last + 1 - first) * slab * 8;
+        s = e;
+      }
+      k.laplacianApplyBand(descPtr, slabTablePtr, a, b, outPtr, plan.radius, termsPtr);
+      result.set(heap.subarray(outPtr >> 3, (outPtr >> 3) + (b - a) * slab), a * slab);
+    }
+  });
+  return result;
+}

@@ -1,0 +1,3 @@
+// dase-cache for Node (the `node` export condition).
+export * from './core.js';
+export { checksum } from './platform/node.js';

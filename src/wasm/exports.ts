@@ -1,0 +1,20 @@
+// The exports of the kernels' WASM module (assembly/index.ts), as seen from TypeScript.
+// Pointers are byte addresses in `memory`; lengths are in elements.
+
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  glWeightsChunk(outPtr: number, k0: number, len: number, alpha: number, prev2: number, prev1: number): void;
+  fornbergWeights(m: number, x0: number, xPtr: number, n: number, workPtr: number, outPtr: number): void;
+  laplacianCsrBand(desc: number, rowStart: number, rowEnd: number, nnzStart: number,
+    indptrPtr: number, indicesPtr: number, dataPtr: number): number;
+  laplacianApplyBand(desc: number, slabTable: number, i0Start: number, i0End: number,
+    outPtr: number, margin: number, termsPtr: number): void;
+  csrMatVecBand(indptrPtr: number, indicesPtr: number, dataPtr: number, rows: number, nnzBase: number,
+    xPtr: number, nCols: number, outPtr: number): number;
+  sha256Blocks(statePtr: number, dataPtr: number, nBlocks: number): void;
+  sha256Finish(statePtr: number, dataPtr: number, len: number, totalBytes: number, outPtr: number): void;
+}
+
+/** Which binary runs the kernels: the SIMD build where the engine validates it, else the scalar one. */
+export type KernelBuild = 'simd' | 'scalar';
