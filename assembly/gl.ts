@@ -1,10 +1,15 @@
-// Grünwald–Letnikov weights w_k = (-1)^k binom(alpha, k), by recurrence.
+// Grünwald–Letnikov weights w_k = (-1)^k binom(alpha, k), by recurrence on r_k = w_k / w_{k-1}.
 //
-// The ratio r_k = w_k / w_{k-1} = 1 - (1 + alpha) / k is written this way, not as (k - 1 - alpha) / k:
-// the subtraction k - 1 - alpha rounds the same way for every k of one binade, and that bias drifts
-// the product by ~n*eps (2e-12 at n = 1e5); 1 - c/k rounds pseudo-randomly and stays near sqrt(n)*eps.
+// r_k = ((k - 1) - alpha) / k loses nothing where k - 1 is near alpha (the subtraction is exact there)
+// but, for k far above alpha, rounds the same way for every k of one binade, and that bias drifts the
+// product by ~n*eps (2e-12 at n = 1e5). So past k = 2(1 + alpha) we use r_k = 1 - c/k, c = 1 + alpha,
+// whose rounding is pseudo-random (error ~sqrt(n)*eps) and has no cancellation there.
 // Stepping by two, w_k = w_{k-2} * (r_{k-1} * r_k), gives two independent product chains, one per
-// SIMD lane; the scalar build uses the same formula, so both builds give bit-identical weights.
+// SIMD lane; the scalar build uses the same formulas, so both builds give bit-identical weights.
+
+@inline function ratio(k: f64, alpha: f64, c: f64, split: f64): f64 {
+  return k <= split ? (k - 1.0 - alpha) / k : 1.0 - c / k;
+}
 
 /**
  * Writes w_k for k in [k0, k0 + len) to outPtr. k0 >= 2; prev2 = w_{k0-2}, prev1 = w_{k0-1}.
@@ -12,9 +17,18 @@
  */
 export function glWeightsChunk(outPtr: usize, k0: i32, len: i32, alpha: f64, prev2: f64, prev1: f64): void {
   const c = 1.0 + alpha;
+  const split = 2.0 * c;
   let k = k0;
   const end = k0 + len;
   let p = outPtr;
+  // Below the split, one step at a time with the exact-subtraction ratio.
+  for (; k < end && <f64>k <= split + 1.0; k++) {
+    const w = prev2 * (ratio(<f64>(k - 1), alpha, c, split) * ratio(<f64>k, alpha, c, split));
+    store<f64>(p, w + 0.0);
+    prev2 = prev1;
+    prev1 = w;
+    p += 8;
+  }
   if (ASC_FEATURE_SIMD) {
     const one = f64x2.splat(1.0);
     const cv = f64x2.splat(c);

@@ -1,30 +1,40 @@
 // The finite-difference Laplacian on a 1-D to 3-D grid, assembled (CSR) or applied matrix-free.
 //
 // Every grid is seen as 3-D (n0, n1, n2) in C order; a 2-D grid is (n0, 1, n1), a 1-D grid (1, 1, n).
-// The TypeScript side describes each axis by a 1-D table: for index i, the off-diagonal neighbours j
-// (boundary mapping applied, duplicates merged, sorted) with their weights, and the diagonal weight.
+// The TypeScript side describes each axis by a compact 1-D table: the rows of indices i < lo and i >= hi,
+// where the boundary rule applies, one by one, and a single shared row for the regular interior
+// [lo, hi). A row lists the neighbours j != i as offsets j - i (boundary mapping applied, duplicates
+// merged, sorted) with their weights, plus the diagonal weight.
 // Because C order sorts columns by axis 0, then 1, then 2, a row's entries come out sorted when written
 // as: axis-0 j<i, axis-1 j<i, axis-2 j<i, diagonal, axis-2 j>i, axis-1 j>i, axis-0 j>i. The matrix-free
 // product sums in exactly that order, so it is bit-identical to csrMatVec on the assembled matrix.
 
-// Axis descriptor, 6 u32 words per axis: n, ptr (n+1 i32), split (n i32), col (i32), val (f64), diag (n f64).
-const AXIS_WORDS: usize = 24;
+// Axis descriptor, 8 u32 words per axis: n, lo, hi, ptr (rows+1 i32), split (rows i32), delta (i32),
+// val (f64), diag (rows f64); rows = lo + 1 + (n - hi).
+const AXIS_BYTES: usize = 32;
 
-@inline function axisN(desc: usize, a: usize): i32 { return load<i32>(desc + a * AXIS_WORDS); }
-@inline function axisPtr(desc: usize, a: usize, i: i32): i32 {
-  return load<i32>(<usize>load<u32>(desc + a * AXIS_WORDS, 4) + (<usize>i << 2));
+@inline function axisWord(desc: usize, a: usize, word: usize): u32 { return load<u32>(desc + a * AXIS_BYTES + (word << 2)); }
+@inline function axisN(desc: usize, a: usize): i32 { return <i32>axisWord(desc, a, 0); }
+/** The table row that describes index i of axis a. */
+@inline function rowOf(desc: usize, a: usize, i: i32): i32 {
+  const lo = <i32>axisWord(desc, a, 1);
+  const hi = <i32>axisWord(desc, a, 2);
+  return i < lo ? i : i < hi ? lo : lo + 1 + (i - hi);
 }
-@inline function axisSplit(desc: usize, a: usize, i: i32): i32 {
-  return load<i32>(<usize>load<u32>(desc + a * AXIS_WORDS, 8) + (<usize>i << 2));
+@inline function axisPtr(desc: usize, a: usize, row: i32): i32 {
+  return load<i32>(<usize>axisWord(desc, a, 3) + (<usize>row << 2));
 }
-@inline function axisCol(desc: usize, a: usize, e: i32): i32 {
-  return load<i32>(<usize>load<u32>(desc + a * AXIS_WORDS, 12) + (<usize>e << 2));
+@inline function axisSplit(desc: usize, a: usize, row: i32): i32 {
+  return load<i32>(<usize>axisWord(desc, a, 4) + (<usize>row << 2));
+}
+@inline function axisDelta(desc: usize, a: usize, e: i32): i32 {
+  return load<i32>(<usize>axisWord(desc, a, 5) + (<usize>e << 2));
 }
 @inline function axisVal(desc: usize, a: usize, e: i32): f64 {
-  return load<f64>(<usize>load<u32>(desc + a * AXIS_WORDS, 16) + (<usize>e << 3));
+  return load<f64>(<usize>axisWord(desc, a, 6) + (<usize>e << 3));
 }
-@inline function axisDiag(desc: usize, a: usize, i: i32): f64 {
-  return load<f64>(<usize>load<u32>(desc + a * AXIS_WORDS, 20) + (<usize>i << 3));
+@inline function axisDiag(desc: usize, a: usize, row: i32): f64 {
+  return load<f64>(<usize>axisWord(desc, a, 7) + (<usize>row << 3));
 }
 
 /**
@@ -44,36 +54,35 @@ export function laplacianCsrBand(
   let i2 = rowStart - i0 * s0 - i1 * n2;
   let e = 0;
   for (let p = rowStart; p < rowEnd; p++) {
-    const lineBase = i0 * s0 + i1 * n2;
-    const a0 = axisPtr(desc, 0, i0), m0 = axisSplit(desc, 0, i0), z0 = axisPtr(desc, 0, i0 + 1);
-    const a1 = axisPtr(desc, 1, i1), m1 = axisSplit(desc, 1, i1), z1 = axisPtr(desc, 1, i1 + 1);
-    const a2 = axisPtr(desc, 2, i2), m2 = axisSplit(desc, 2, i2), z2 = axisPtr(desc, 2, i2 + 1);
-    const rest0 = i1 * n2 + i2;
+    const r0 = rowOf(desc, 0, i0), r1 = rowOf(desc, 1, i1), r2 = rowOf(desc, 2, i2);
+    const a0 = axisPtr(desc, 0, r0), m0 = axisSplit(desc, 0, r0), z0 = axisPtr(desc, 0, r0 + 1);
+    const a1 = axisPtr(desc, 1, r1), m1 = axisSplit(desc, 1, r1), z1 = axisPtr(desc, 1, r1 + 1);
+    const a2 = axisPtr(desc, 2, r2), m2 = axisSplit(desc, 2, r2), z2 = axisPtr(desc, 2, r2 + 1);
     for (let t = a0; t < m0; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), axisCol(desc, 0, t) * s0 + rest0);
+      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
       store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
     }
     for (let t = a1; t < m1; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), i0 * s0 + axisCol(desc, 1, t) * n2 + i2);
+      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
       store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
     }
     for (let t = a2; t < m2; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), lineBase + axisCol(desc, 2, t));
+      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
       store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
     }
     store<i32>(indicesPtr + (<usize>e << 2), p);
-    store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, i0) + axisDiag(desc, 1, i1) + axisDiag(desc, 2, i2));
+    store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1) + axisDiag(desc, 2, r2));
     e++;
     for (let t = m2; t < z2; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), lineBase + axisCol(desc, 2, t));
+      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
       store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
     }
     for (let t = m1; t < z1; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), i0 * s0 + axisCol(desc, 1, t) * n2 + i2);
+      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
       store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
     }
     for (let t = m0; t < z0; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), axisCol(desc, 0, t) * s0 + rest0);
+      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
       store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
     }
     store<i32>(indptrPtr + (<usize>(p - rowStart) << 2), nnzStart + e);
@@ -92,68 +101,62 @@ const MAX_TERMS: i32 = 32;
 /**
  * Applies the Laplacian to slabs i0 in [i0Start, i0End) (a slab is the n1*n2 values of one axis-0 index).
  * slabTable[j] holds the byte address where input slab j was staged; outPtr receives the band's output.
- * margin: number of leading and trailing last-axis points that need boundary handling; the rest use
- * the regular taps of axis 2. termsPtr: scratch for MAX_TERMS (i32 address, f64 weight) pairs.
+ * termsPtr: scratch for MAX_TERMS (u32 address, f64 weight) pairs.
  */
 export function laplacianApplyBand(
-  desc: usize, slabTable: usize, i0Start: i32, i0End: i32, outPtr: usize, margin: i32, termsPtr: usize,
+  desc: usize, slabTable: usize, i0Start: i32, i0End: i32, outPtr: usize, termsPtr: usize,
 ): void {
   const n1 = axisN(desc, 1);
   const n2 = axisN(desc, 2);
   const lineBytes = <usize>n2 << 3;
   const addrs = termsPtr;
   const weights = termsPtr + (<usize>MAX_TERMS << 2);
-  const lo = min(margin, n2);
-  const hi = max(lo, n2 - margin);
-  // Regular taps of the last axis, read from an interior index (only when there is an interior).
-  const tapsFrom = lo < hi ? lo : -1;
+  // Points [lo, hi) of the last axis share its regular row, which becomes shifted copies of the line.
+  const lo = <i32>axisWord(desc, 2, 1);
+  const hi = <i32>axisWord(desc, 2, 2);
   let out = outPtr;
   for (let i0 = i0Start; i0 < i0End; i0++) {
     const own = <usize>load<u32>(slabTable + (<usize>i0 << 2));
-    const a0 = axisPtr(desc, 0, i0), m0 = axisSplit(desc, 0, i0), z0 = axisPtr(desc, 0, i0 + 1);
+    const r0 = rowOf(desc, 0, i0);
+    const a0 = axisPtr(desc, 0, r0), m0 = axisSplit(desc, 0, r0), z0 = axisPtr(desc, 0, r0 + 1);
     for (let i1 = 0; i1 < n1; i1++) {
       const line = own + <usize>i1 * lineBytes;
-      const a1 = axisPtr(desc, 1, i1), m1 = axisSplit(desc, 1, i1), z1 = axisPtr(desc, 1, i1 + 1);
+      const r1 = rowOf(desc, 1, i1);
+      const a1 = axisPtr(desc, 1, r1), m1 = axisSplit(desc, 1, r1), z1 = axisPtr(desc, 1, r1 + 1);
       // Terms in column order: lower lines, lower taps, diagonal, upper taps, upper lines.
       let t = 0;
       for (let q = a0; q < m0; q++, t++) {
-        const slab = <usize>load<u32>(slabTable + (<usize>axisCol(desc, 0, q) << 2));
+        const slab = <usize>load<u32>(slabTable + (<usize>(i0 + axisDelta(desc, 0, q)) << 2));
         store<u32>(addrs + (<usize>t << 2), <u32>(slab + <usize>i1 * lineBytes));
         store<f64>(weights + (<usize>t << 3), axisVal(desc, 0, q));
       }
       for (let q = a1; q < m1; q++, t++) {
-        store<u32>(addrs + (<usize>t << 2), <u32>(own + <usize>axisCol(desc, 1, q) * lineBytes));
+        store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + <isize>axisDelta(desc, 1, q) * <isize>lineBytes));
         store<f64>(weights + (<usize>t << 3), axisVal(desc, 1, q));
       }
       const lowerLines = t;
-      const d01 = axisDiag(desc, 0, i0) + axisDiag(desc, 1, i1);
-      if (tapsFrom >= 0) {
-        const a2 = axisPtr(desc, 2, tapsFrom), z2 = axisPtr(desc, 2, tapsFrom + 1);
-        const m2 = axisSplit(desc, 2, tapsFrom);
-        for (let q = a2; q < z2; q++) {
+      const d01 = axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1);
+      if (lo < hi) {
+        const a2 = axisPtr(desc, 2, lo), m2 = axisSplit(desc, 2, lo), z2 = axisPtr(desc, 2, lo + 1);
+        for (let q = a2; q <= z2; q++) {
           if (q == m2) {
             store<u32>(addrs + (<usize>t << 2), <u32>line);
-            store<f64>(weights + (<usize>t << 3), d01 + axisDiag(desc, 2, tapsFrom));
+            store<f64>(weights + (<usize>t << 3), d01 + axisDiag(desc, 2, lo));
             t++;
           }
-          const shift = <isize>(axisCol(desc, 2, q) - tapsFrom) << 3;
-          store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + shift));
+          if (q == z2) break;
+          store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + (<isize>axisDelta(desc, 2, q) << 3)));
           store<f64>(weights + (<usize>t << 3), axisVal(desc, 2, q));
-          t++;
-        }
-        if (m2 == z2) {
-          store<u32>(addrs + (<usize>t << 2), <u32>line);
-          store<f64>(weights + (<usize>t << 3), d01 + axisDiag(desc, 2, tapsFrom));
           t++;
         }
       }
       const upperStart = t;
       for (let q = m1; q < z1; q++, t++) {
-        store<u32>(addrs + (<usize>t << 2), <u32>(own + <usize>axisCol(desc, 1, q) * lineBytes));
+        store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + <isize>axisDelta(desc, 1, q) * <isize>lineBytes));
         store<f64>(weights + (<usize>t << 3), axisVal(desc, 1, q));
       }
       for (let q = m0; q < z0; q++, t++) {
-        const slab = <usize>load<u32>(slabTable + (<usize>axisCol(desc, 0, q) << 2));
+        const slab = <usize>load<u32>(slabTable + (<usize>(i0 + axisDelta(desc, 0, q)) << 2));
         store<u32>(addrs + (<usize>t << 2), <u32>(slab + <usize>i1 * lineBytes));
         store<f64>(weights + (<usize>t << 3), axisVal(desc, 0, q));
       }
@@ -233,10 +236,11 @@ function applyEdgePoint(
   for (let t = 0; t < lowerLines; t++) {
     acc += load<f64>(weights + (<usize>t << 3)) * load<f64>(<usize>load<u32>(addrs + (<usize>t << 2)) + o);
   }
-  const a2 = axisPtr(desc, 2, j), m2 = axisSplit(desc, 2, j), z2 = axisPtr(desc, 2, j + 1);
-  for (let q = a2; q < m2; q++) acc += axisVal(desc, 2, q) * load<f64>(line + (<usize>axisCol(desc, 2, q) << 3));
-  acc += (d01 + axisDiag(desc, 2, j)) * load<f64>(line + o);
-  for (let q = m2; q < z2; q++) acc += axisVal(desc, 2, q) * load<f64>(line + (<usize>axisCol(desc, 2, q) << 3));
+  const r2 = rowOf(desc, 2, j);
+  const a2 = axisPtr(desc, 2, r2), m2 = axisSplit(desc, 2, r2), z2 = axisPtr(desc, 2, r2 + 1);
+  for (let q = a2; q < m2; q++) acc += axisVal(desc, 2, q) * load<f64>(line + (<usize>(j + axisDelta(desc, 2, q)) << 3));
+  acc += (d01 + axisDiag(desc, 2, r2)) * load<f64>(line + o);
+  for (let q = m2; q < z2; q++) acc += axisVal(desc, 2, q) * load<f64>(line + (<usize>(j + axisDelta(desc, 2, q)) << 3));
   for (let t = upperStart; t < total; t++) {
     acc += load<f64>(weights + (<usize>t << 3)) * load<f64>(<usize>load<u32>(addrs + (<usize>t << 2)) + o);
   }

@@ -20,24 +20,12 @@ export interface LaplacianOptions {
   accuracy?: LaplacianAccuracy;
 }
 
-/** One axis: for i, entries ptr[i]..ptr[i+1] are the neighbours j != i (sorted), split[i] the first j > i. */
-export interface AxisTable {
-  n: number;
-  ptr: Int32Array;
-  split: Int32Array;
-  col: Int32Array;
-  val: Float64Array;
-  diag: Float64Array;
-}
-
 /** A validated grid: its canonical 3-D shape (see assembly/laplacian.ts) and the three axis tables. */
 export interface LaplacianPlan {
   shape: number[];
   size: number;
   dims: [number, number, number];
   axes: [AxisTable, AxisTable, AxisTable];
-  /** Stencil radius: how many points at each end of the last axis need the boundary rule. */
-  radius: number;
   nnz: number;
 }
 
@@ -53,34 +41,75 @@ function mapIndex(k: number, n: number, boundary: Boundary): number {
   return m < n ? m : 2 * n - 1 - m;
 }
 
+/**
+ * One axis, compactly: rows for the indices i < lo and i >= hi (where the boundary rule applies) and one
+ * shared row for the regular interior [lo, hi). Row entries ptr[row]..ptr[row+1] are the neighbours
+ * j != i as offsets j - i, sorted, with weights; split[row] is the first with j > i.
+ */
+export interface AxisTable {
+  n: number;
+  lo: number;
+  hi: number;
+  ptr: Int32Array;
+  split: Int32Array;
+  delta: Int32Array;
+  val: Float64Array;
+  diag: Float64Array;
+}
+
+/** Which row of the table describes index i (as rowOf in assembly/laplacian.ts). */
+export function rowOf(t: AxisTable, i: number): number {
+  return i < t.lo ? i : i < t.hi ? t.lo : t.lo + 1 + (i - t.hi);
+}
+
+/** Number of off-diagonal entries over all n indices of the axis. */
+export function axisEntries(t: AxisTable): number {
+  let total = 0;
+  for (let i = 0; i < t.n; i = i === t.lo && t.lo < t.hi ? t.hi : i + 1) {
+    const row = rowOf(t, i);
+    const count = t.ptr[row + 1] - t.ptr[row];
+    total += i === t.lo && t.lo < t.hi ? count * (t.hi - t.lo) : count;
+  }
+  return total;
+}
+
 function axisTable(n: number, scaled: Float64Array, offsets: Int32Array, boundary: Boundary): AxisTable {
-  const ptr = new Int32Array(n + 1);
-  const split = new Int32Array(n);
-  const diag = new Float64Array(n);
-  const cols: number[] = [];
+  const radius = (offsets.length - 1) / 2;
+  const lo = Math.min(radius, n);
+  const hi = Math.max(lo, n - radius);
+  // Rows for i < lo, then the regular row (i = lo, when the interior is not empty), then i >= hi.
+  const indices = [...Array(lo).keys(), lo, ...Array.from({ length: n - hi }, (_, t) => hi + t)];
+  const rows = indices.length;
+  const ptr = new Int32Array(rows + 1);
+  const split = new Int32Array(rows);
+  const diag = new Float64Array(rows);
+  const deltas: number[] = [];
   const vals: number[] = [];
   const row = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
+  indices.forEach((i, r) => {
+    ptr[r] = deltas.length;
+    split[r] = deltas.length;
+    if (r === lo && lo === hi) return; // no interior: the regular row is never used
     row.clear();
     // Duplicates (a small periodic or mirrored axis) are summed in the order of the offsets.
     for (let t = 0; t < offsets.length; t++) {
       const j = mapIndex(i + offsets[t], n, boundary);
       if (j >= 0) row.set(j, (row.get(j) ?? 0) + scaled[t]);
     }
-    diag[i] = row.get(i) ?? 0;
+    diag[r] = row.get(i) ?? 0;
     row.delete(i);
     const js = [...row.keys()].sort((a, b) => a - b);
-    ptr[i] = cols.length;
-    split[i] = cols.length + js.filter((j) => j < i).length;
-    for (const j of js) { cols.push(j); vals.push(row.get(j)!); }
-  }
-  ptr[n] = cols.length;
-  return { n, ptr, split, col: Int32Array.from(cols), val: Float64Array.from(vals), diag };
+    split[r] = deltas.length + js.filter((j) => j < i).length;
+    for (const j of js) { deltas.push(j - i); vals.push(row.get(j)!); }
+  });
+  ptr[rows] = deltas.length;
+  return { n, lo, hi, ptr, split, delta: Int32Array.from(deltas), val: Float64Array.from(vals), diag };
 }
 
 /** The table of a padding axis of length 1 (a 1-D or 2-D grid seen as 3-D): no neighbours, no diagonal. */
 const EMPTY_AXIS: AxisTable = {
-  n: 1, ptr: new Int32Array(2), split: new Int32Array(1), col: new Int32Array(0), val: new Float64Array(0), diag: new Float64Array(1),
+  n: 1, lo: 1, hi: 1, ptr: new Int32Array(3), split: new Int32Array(2),
+  delta: new Int32Array(0), val: new Float64Array(0), diag: new Float64Array(2),
 };
 
 function checkShape(where: string, shape: unknown): number[] {
@@ -132,10 +161,10 @@ export function planLaplacian(where: string, shape: unknown, options: unknown): 
         : [EMPTY_AXIS, EMPTY_AXIS, tables[0]];
   const size = dims.reduce((p, n) => p * n, 1);
   // Each row holds its diagonal plus, per axis, the neighbours of its index along that axis.
-  const nnz = axes.reduce((sum, t) => sum + (size / t.n) * t.col.length, size);
+  const nnz = axes.reduce((sum, t) => sum + (size / t.n) * axisEntries(t), size);
   if (nnz > MAX_INDEX) throw new RangeError(`${where}: the matrix would have ${nnz} entries, more than Int32 indices allow`);
   const plan: LaplacianPlan = {
-    shape: dims, size, dims: [axes[0].n, axes[1].n, axes[2].n], axes, radius: (offsets.length - 1) / 2, nnz,
+    shape: dims, size, dims: [axes[0].n, axes[1].n, axes[2].n], axes, nnz,
   };
   if (plans.size >= PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value!);
   plans.set(id, plan);

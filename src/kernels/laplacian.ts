@@ -5,7 +5,7 @@ import type { KernelExports } from '../wasm/exports.js';
 import { f64View, i32View, layout } from '../wasm/memory.js';
 import { runKernel } from '../wasm/loader.js';
 import type { CsrMatrix } from './csr.js';
-import { planLaplacian, type AxisTable, type LaplacianOptions, type LaplacianPlan } from './laplacian-axes.js';
+import { planLaplacian, rowOf, type AxisTable, type LaplacianOptions, type LaplacianPlan } from './laplacian-axes.js';
 
 export type { Boundary, LaplacianAccuracy, LaplacianOptions } from './laplacian-axes.js';
 
@@ -13,23 +13,23 @@ export type { Boundary, LaplacianAccuracy, LaplacianOptions } from './laplacian-
 // are then copied out, so WASM memory does not grow with the grid.
 const BAND_POINTS = 1 << 15;
 const TERMS_BYTES = 32 * 12; // assembly/laplacian.ts MAX_TERMS (u32 address + f64 weight)
-const AXIS_BYTES = 24;
+const AXIS_BYTES = 32; // assembly/laplacian.ts AXIS_BYTES
 
 function tableBytes(t: AxisTable): number[] {
-  return [(t.n + 1) * 4, t.n * 4, t.col.length * 4, t.val.length * 8, t.n * 8];
+  return [t.ptr.byteLength, t.split.byteLength, t.delta.byteLength, t.val.byteLength, t.diag.byteLength];
 }
 
 /** Copies the axis tables into WASM memory and writes their descriptor at descPtr. */
 function stageTables(k: KernelExports, plan: LaplacianPlan, descPtr: number, tablePtrs: number[]): void {
-  const desc = new Uint32Array(k.memory.buffer, descPtr, 18);
+  const desc = new Uint32Array(k.memory.buffer, descPtr, 24);
   plan.axes.forEach((t, a) => {
-    const [ptr, split, col, val, diag] = tablePtrs.slice(a * 5, a * 5 + 5);
-    i32View(k, ptr, t.n + 1).set(t.ptr);
-    i32View(k, split, t.n).set(t.split);
-    i32View(k, col, t.col.length).set(t.col);
+    const [ptr, split, delta, val, diag] = tablePtrs.slice(a * 5, a * 5 + 5);
+    i32View(k, ptr, t.ptr.length).set(t.ptr);
+    i32View(k, split, t.split.length).set(t.split);
+    i32View(k, delta, t.delta.length).set(t.delta);
     f64View(k, val, t.val.length).set(t.val);
-    f64View(k, diag, t.n).set(t.diag);
-    desc.set([t.n, ptr, split, col, val, diag], a * 6);
+    f64View(k, diag, t.diag.length).set(t.diag);
+    desc.set([t.n, t.lo, t.hi, ptr, split, delta, val, diag], a * 8);
   });
 }
 
@@ -72,7 +72,7 @@ export function laplacian(shape: number[], options?: LaplacianOptions): CsrMatri
 
 function maxRowLength(t: AxisTable): number {
   let most = 0;
-  for (let i = 0; i < t.n; i++) most = Math.max(most, t.ptr[i + 1] - t.ptr[i]);
+  for (let r = 0; r + 1 < t.ptr.length; r++) most = Math.max(most, t.ptr[r + 1] - t.ptr[r]);
   return most;
 }
 
@@ -115,7 +115,8 @@ export function applyLaplacian(u: Float64Array, shape: number[], options?: Lapla
       needed.length = 0;
       for (let i = a; i < b; i++) {
         needed.push(i);
-        for (let e = axis0.ptr[i]; e < axis0.ptr[i + 1]; e++) needed.push(axis0.col[e]);
+        const row = rowOf(axis0, i);
+        for (let e = axis0.ptr[row]; e < axis0.ptr[row + 1]; e++) needed.push(i + axis0.delta[e]);
       }
       needed.sort((x, y) => x - y);
       // Stage each run of consecutive slabs with one copy.
@@ -129,7 +130,7 @@ export function applyLaplacian(u: Float64Array, shape: number[], options?: Lapla
         at += (last + 1 - first) * slab * 8;
         s = e;
       }
-      k.laplacianApplyBand(descPtr, slabTablePtr, a, b, outPtr, plan.radius, termsPtr);
+      k.laplacianApplyBand(descPtr, slabTablePtr, a, b, outPtr, termsPtr);
       result.set(heap.subarray(outPtr >> 3, (outPtr >> 3) + (b - a) * slab), a * slab);
     }
   });

@@ -9,7 +9,7 @@ export interface KernelExports {
   laplacianCsrBand(desc: number, rowStart: number, rowEnd: number, nnzStart: number,
     indptrPtr: number, indicesPtr: number, dataPtr: number): number;
   laplacianApplyBand(desc: number, slabTable: number, i0Start: number, i0End: number,
-    outPtr: number, margin: number, termsPtr: number): void;
+    outPtr: number, termsPtr: number): void;
   csrMatVecBand(indptrPtr: number, indicesPtr: number, dataPtr: number, rows: number, nnzBase: number,
     xPtr: number, nCols: number, outPtr: number): number;
   sha256Blocks(statePtr: number, dataPtr: number, nBlocks: number): void;
