@@ -48,50 +48,109 @@ export function laplacianCsrBand(
 ): i32 {
   const n1 = axisN(desc, 1);
   const n2 = axisN(desc, 2);
+  const lo2 = <i32>axisWord(desc, 2, 1);
+  const hi2 = <i32>axisWord(desc, 2, 2);
   const s0 = n1 * n2;
   let i0 = rowStart / s0;
   let i1 = (rowStart - i0 * s0) / n2;
   let i2 = rowStart - i0 * s0 - i1 * n2;
   let e = 0;
-  for (let p = rowStart; p < rowEnd; p++) {
-    const r0 = rowOf(desc, 0, i0), r1 = rowOf(desc, 1, i1), r2 = rowOf(desc, 2, i2);
-    const a0 = axisPtr(desc, 0, r0), m0 = axisSplit(desc, 0, r0), z0 = axisPtr(desc, 0, r0 + 1);
-    const a1 = axisPtr(desc, 1, r1), m1 = axisSplit(desc, 1, r1), z1 = axisPtr(desc, 1, r1 + 1);
-    const a2 = axisPtr(desc, 2, r2), m2 = axisSplit(desc, 2, r2), z2 = axisPtr(desc, 2, r2 + 1);
-    for (let t = a0; t < m0; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
-      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
-    }
-    for (let t = a1; t < m1; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
-      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
-    }
-    for (let t = a2; t < m2; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
-      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
-    }
-    store<i32>(indicesPtr + (<usize>e << 2), p);
-    store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1) + axisDiag(desc, 2, r2));
-    e++;
-    for (let t = m2; t < z2; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
-      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
-    }
-    for (let t = m1; t < z1; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
-      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
-    }
-    for (let t = m0; t < z0; t++, e++) {
-      store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
-      store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
-    }
+  let p = rowStart;
+  while (p < rowEnd) {
+    const first = e;
+    e = writeRow(desc, p, i0, i1, i2, n2, s0, indicesPtr, dataPtr, e);
     store<i32>(indptrPtr + (<usize>(p - rowStart) << 2), nnzStart + e);
+    p++;
+    // The rows after a regular one, up to the end of the interior of its line, are the same row
+    // shifted by one column each: replicate instead of assembling.
+    if (i2 >= lo2 && i2 < hi2) {
+      const run = min(hi2 - 1 - i2, rowEnd - p);
+      if (run > 0) {
+        replicateRows(indptrPtr + (<usize>(p - rowStart) << 2), indicesPtr, dataPtr, first, e - first, run, nnzStart);
+        e += run * (e - first);
+        p += run;
+        i2 += run;
+      }
+    }
     if (++i2 == n2) {
       i2 = 0;
       if (++i1 == n1) { i1 = 0; i0++; }
     }
   }
   return e;
+}
+
+// One row, assembled from the three axis tables in sorted column order.
+@inline function writeRow(
+  desc: usize, p: i32, i0: i32, i1: i32, i2: i32, n2: i32, s0: i32, indicesPtr: usize, dataPtr: usize, e: i32,
+): i32 {
+  const r0 = rowOf(desc, 0, i0), r1 = rowOf(desc, 1, i1), r2 = rowOf(desc, 2, i2);
+  const a0 = axisPtr(desc, 0, r0), m0 = axisSplit(desc, 0, r0), z0 = axisPtr(desc, 0, r0 + 1);
+  const a1 = axisPtr(desc, 1, r1), m1 = axisSplit(desc, 1, r1), z1 = axisPtr(desc, 1, r1 + 1);
+  const a2 = axisPtr(desc, 2, r2), m2 = axisSplit(desc, 2, r2), z2 = axisPtr(desc, 2, r2 + 1);
+  for (let t = a0; t < m0; t++, e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
+    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
+  }
+  for (let t = a1; t < m1; t++, e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
+    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
+  }
+  for (let t = a2; t < m2; t++, e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
+    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
+  }
+  store<i32>(indicesPtr + (<usize>e << 2), p);
+  store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1) + axisDiag(desc, 2, r2));
+  e++;
+  for (let t = m2; t < z2; t++, e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
+    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
+  }
+  for (let t = m1; t < z1; t++, e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
+    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
+  }
+  for (let t = m0; t < z0; t++, e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
+    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
+  }
+  return e;
+}
+
+// Rows that repeat the row of `len` entries starting at entry `first`, each shifted one column further:
+// entry x of the block equals entry x - len with its column + 1. From four rows on, entry x equals
+// entry x - 4*len with column + 4, a distance wide enough for whole-vector copies.
+function replicateRows(
+  indptrOut: usize, indicesPtr: usize, dataPtr: usize, first: i32, len: i32, run: i32, nnzStart: i32,
+): void {
+  let e = first + len;
+  const end = first + len * (run + 1);
+  const seed = min(end, first + 4 * len);
+  for (; e < seed; e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), load<i32>(indicesPtr + (<usize>(e - len) << 2)) + 1);
+    store<f64>(dataPtr + (<usize>e << 3), load<f64>(dataPtr + (<usize>(e - len) << 3)));
+  }
+  const back = 4 * len;
+  if (ASC_FEATURE_SIMD) {
+    const four = i32x4.splat(4);
+    for (; e + 3 < end; e += 4) {
+      const i = indicesPtr + (<usize>e << 2);
+      v128.store(i, i32x4.add(v128.load(i - (<usize>back << 2)), four));
+      const d = dataPtr + (<usize>e << 3);
+      v128.store(d, v128.load(d - (<usize>back << 3)));
+      v128.store(d, v128.load(d - (<usize>back << 3), 16), 16);
+    }
+  }
+  for (; e < end; e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), load<i32>(indicesPtr + (<usize>(e - back) << 2)) + 4);
+    store<f64>(dataPtr + (<usize>e << 3), load<f64>(dataPtr + (<usize>(e - back) << 3)));
+  }
+  let ptr = nnzStart + first + len;
+  for (let r = 0; r < run; r++) {
+    ptr += len;
+    store<i32>(indptrOut + (<usize>r << 2), ptr);
+  }
 }
 
 // Scratch list of the terms of one line: byte address of the input line (already shifted for
@@ -169,48 +228,85 @@ export function laplacianApplyBand(
   }
 }
 
-// out[j] = sum_t w_t * in_t[j] for j in [lo, hi), in the order of the terms, up to four terms per pass
+// out[j] = sum_t w_t * in_t[j] for j in [lo, hi), in the order of the terms, up to eight terms per pass
 // so that each pass is one tight loop. The passes are inlined with constant (k, first) so that
 // no branch is left inside the loops.
 function applyInterior(termsPtr: usize, total: i32, out: usize, lo: i32, hi: i32): void {
-  for (let t = 0; t < total; t += 4) {
-    const k = min(total - t, 4);
-    if (t == 0) {
-      if (k == 4) pass(termsPtr, t, 4, true, out, lo, hi);
-      else if (k == 3) pass(termsPtr, t, 3, true, out, lo, hi);
-      else if (k == 2) pass(termsPtr, t, 2, true, out, lo, hi);
-      else pass(termsPtr, t, 1, true, out, lo, hi);
-    } else {
-      if (k == 4) pass(termsPtr, t, 4, false, out, lo, hi);
-      else if (k == 3) pass(termsPtr, t, 3, false, out, lo, hi);
-      else if (k == 2) pass(termsPtr, t, 2, false, out, lo, hi);
-      else pass(termsPtr, t, 1, false, out, lo, hi);
+  for (let t = 0; t < total; t += 8) {
+    const k = min(total - t, 8);
+    const first = t == 0;
+    switch (k) {
+      case 1: if (first) pass(termsPtr, t, 1, true, out, lo, hi); else pass(termsPtr, t, 1, false, out, lo, hi); break;
+      case 2: if (first) pass(termsPtr, t, 2, true, out, lo, hi); else pass(termsPtr, t, 2, false, out, lo, hi); break;
+      case 3: if (first) pass(termsPtr, t, 3, true, out, lo, hi); else pass(termsPtr, t, 3, false, out, lo, hi); break;
+      case 4: if (first) pass(termsPtr, t, 4, true, out, lo, hi); else pass(termsPtr, t, 4, false, out, lo, hi); break;
+      case 5: if (first) pass(termsPtr, t, 5, true, out, lo, hi); else pass(termsPtr, t, 5, false, out, lo, hi); break;
+      case 6: if (first) pass(termsPtr, t, 6, true, out, lo, hi); else pass(termsPtr, t, 6, false, out, lo, hi); break;
+      case 7: if (first) pass(termsPtr, t, 7, true, out, lo, hi); else pass(termsPtr, t, 7, false, out, lo, hi); break;
+      case 8: if (first) pass(termsPtr, t, 8, true, out, lo, hi); else pass(termsPtr, t, 8, false, out, lo, hi); break;
     }
   }
 }
 
+@inline function term(termsPtr: usize, t: i32, i: i32, k: i32): usize {
+  return i < k ? <usize>load<u32>(termsPtr + (<usize>(t + i) << 2)) : 0;
+}
+
+@inline function weight(termsPtr: usize, t: i32, i: i32, k: i32): f64 {
+  return i < k ? load<f64>(termsPtr + (<usize>MAX_TERMS << 2) + (<usize>(t + i) << 3)) : 0.0;
+}
+
 @inline function pass(termsPtr: usize, t: i32, k: i32, first: bool, out: usize, lo: i32, hi: i32): void {
-  const addrs = termsPtr;
-  const weights = termsPtr + (<usize>MAX_TERMS << 2);
-  const p0 = <usize>load<u32>(addrs + (<usize>t << 2));
-  const p1 = k > 1 ? <usize>load<u32>(addrs + (<usize>(t + 1) << 2)) : 0;
-  const p2 = k > 2 ? <usize>load<u32>(addrs + (<usize>(t + 2) << 2)) : 0;
-  const p3 = k > 3 ? <usize>load<u32>(addrs + (<usize>(t + 3) << 2)) : 0;
-  const w0 = load<f64>(weights + (<usize>t << 3));
-  const w1 = k > 1 ? load<f64>(weights + (<usize>(t + 1) << 3)) : 0.0;
-  const w2 = k > 2 ? load<f64>(weights + (<usize>(t + 2) << 3)) : 0.0;
-  const w3 = k > 3 ? load<f64>(weights + (<usize>(t + 3) << 3)) : 0.0;
+  const p0 = term(termsPtr, t, 0, k), w0 = weight(termsPtr, t, 0, k);
+  const p1 = term(termsPtr, t, 1, k), w1 = weight(termsPtr, t, 1, k);
+  const p2 = term(termsPtr, t, 2, k), w2 = weight(termsPtr, t, 2, k);
+  const p3 = term(termsPtr, t, 3, k), w3 = weight(termsPtr, t, 3, k);
+  const p4 = term(termsPtr, t, 4, k), w4 = weight(termsPtr, t, 4, k);
+  const p5 = term(termsPtr, t, 5, k), w5 = weight(termsPtr, t, 5, k);
+  const p6 = term(termsPtr, t, 6, k), w6 = weight(termsPtr, t, 6, k);
+  const p7 = term(termsPtr, t, 7, k), w7 = weight(termsPtr, t, 7, k);
   let j = lo;
   if (ASC_FEATURE_SIMD) {
-    const v0 = f64x2.splat(w0), v1 = f64x2.splat(w1), v2 = f64x2.splat(w2), v3 = f64x2.splat(w3);
-    for (; j + 1 < hi; j += 2) {
+    const v0 = f64x2.splat(w0), v1 = f64x2.splat(w1), v2 = f64x2.splat(w2), v3 = f64x2.splat(w3), v4 = f64x2.splat(w4), v5 = f64x2.splat(w5), v6 = f64x2.splat(w6), v7 = f64x2.splat(w7);
+    // Four points per step: the second vector reuses each address with a constant offset.
+    for (; j + 3 < hi; j += 4) {
       const o = <usize>j << 3;
-      let acc = f64x2.mul(v0, v128.load(p0 + o));
-      if (!first) acc = f64x2.add(v128.load(out + o), acc);
-      if (k > 1) acc = f64x2.add(acc, f64x2.mul(v1, v128.load(p1 + o)));
-      if (k > 2) acc = f64x2.add(acc, f64x2.mul(v2, v128.load(p2 + o)));
-      if (k > 3) acc = f64x2.add(acc, f64x2.mul(v3, v128.load(p3 + o)));
-      v128.store(out + o, acc);
+      let a = f64x2.mul(v0, v128.load(p0 + o));
+      let b = f64x2.mul(v0, v128.load(p0 + o, 16));
+      if (!first) {
+        a = f64x2.add(v128.load(out + o), a);
+        b = f64x2.add(v128.load(out + o, 16), b);
+      }
+      if (k > 1) {
+        a = f64x2.add(a, f64x2.mul(v1, v128.load(p1 + o)));
+        b = f64x2.add(b, f64x2.mul(v1, v128.load(p1 + o, 16)));
+      }
+      if (k > 2) {
+        a = f64x2.add(a, f64x2.mul(v2, v128.load(p2 + o)));
+        b = f64x2.add(b, f64x2.mul(v2, v128.load(p2 + o, 16)));
+      }
+      if (k > 3) {
+        a = f64x2.add(a, f64x2.mul(v3, v128.load(p3 + o)));
+        b = f64x2.add(b, f64x2.mul(v3, v128.load(p3 + o, 16)));
+      }
+      if (k > 4) {
+        a = f64x2.add(a, f64x2.mul(v4, v128.load(p4 + o)));
+        b = f64x2.add(b, f64x2.mul(v4, v128.load(p4 + o, 16)));
+      }
+      if (k > 5) {
+        a = f64x2.add(a, f64x2.mul(v5, v128.load(p5 + o)));
+        b = f64x2.add(b, f64x2.mul(v5, v128.load(p5 + o, 16)));
+      }
+      if (k > 6) {
+        a = f64x2.add(a, f64x2.mul(v6, v128.load(p6 + o)));
+        b = f64x2.add(b, f64x2.mul(v6, v128.load(p6 + o, 16)));
+      }
+      if (k > 7) {
+        a = f64x2.add(a, f64x2.mul(v7, v128.load(p7 + o)));
+        b = f64x2.add(b, f64x2.mul(v7, v128.load(p7 + o, 16)));
+      }
+      v128.store(out + o, a);
+      v128.store(out + o, b, 16);
     }
   }
   for (; j < hi; j++) {
@@ -220,6 +316,10 @@ function applyInterior(termsPtr: usize, total: i32, out: usize, lo: i32, hi: i32
     if (k > 1) acc += w1 * load<f64>(p1 + o);
     if (k > 2) acc += w2 * load<f64>(p2 + o);
     if (k > 3) acc += w3 * load<f64>(p3 + o);
+    if (k > 4) acc += w4 * load<f64>(p4 + o);
+    if (k > 5) acc += w5 * load<f64>(p5 + o);
+    if (k > 6) acc += w6 * load<f64>(p6 + o);
+    if (k > 7) acc += w7 * load<f64>(p7 + o);
     store<f64>(out + o, acc);
   }
 }
