@@ -9,9 +9,11 @@ import { planLaplacian, rowOf, type AxisTable, type LaplacianOptions, type Lapla
 
 export type { Boundary, LaplacianAccuracy, LaplacianOptions } from './laplacian-axes.js';
 
-// Rows (or grid points) per band: a band's buffers stay in cache while the kernel works on them and
-// are then copied out, so WASM memory does not grow with the grid.
-const BAND_POINTS = 1 << 15;
+// Work is done in bands whose buffers stay in cache (L2) while the kernel works on them and are then
+// copied out, so WASM memory does not grow with the grid: grid points per band for the matrix-free
+// product, matrix entries per band for the assembly.
+const BAND_POINTS = 1 << 16;
+const BAND_ENTRIES = 1 << 15;
 const TERMS_BYTES = 32 * 12; // assembly/laplacian.ts MAX_TERMS (u32 address + f64 weight)
 const AXIS_BYTES = 32; // assembly/laplacian.ts AXIS_BYTES
 
@@ -52,7 +54,7 @@ export function laplacian(shape: number[], options?: LaplacianOptions): CsrMatri
   const indices = new Int32Array(nnz);
   const data = new Float64Array(nnz);
   const perRow = 1 + axes.reduce((m, t) => m + maxRowLength(t), 0);
-  const bandRows = Math.max(1, Math.floor(BAND_POINTS / perRow));
+  const bandRows = Math.max(1, Math.floor(BAND_ENTRIES / perRow));
   runKernel('laplacian', (k) => {
     const [descPtr, indptrPtr, indicesPtr, dataPtr, ...tablePtrs] = layout(k,
       3 * AXIS_BYTES, bandRows * 4, bandRows * perRow * 4, bandRows * perRow * 8, ...axes.flatMap(tableBytes));
@@ -99,40 +101,68 @@ export function applyLaplacian(u: Float64Array, shape: number[], options?: Lapla
   }
   const [n0, n1, n2] = plan.dims;
   const slab = n1 * n2; // values of one axis-0 index
-  const band = Math.max(1, Math.min(n0, Math.floor(BAND_POINTS / slab)));
-  const axis0 = plan.axes[0];
-  // A band needs its own slabs and their axis-0 neighbours: at most band + the neighbours of its two ends.
-  const stagedSlabs = Math.min(n0, band + 2 * maxRowLength(axis0));
+  const { band, bands, stagedSlabs } = applySchedule(plan);
   runKernel(where, (k) => {
     const [descPtr, termsPtr, slabTablePtr, inPtr, outPtr, ...tablePtrs] = layout(k,
       3 * AXIS_BYTES, TERMS_BYTES, n0 * 4, stagedSlabs * slab * 8, band * slab * 8, ...plan.axes.flatMap(tableBytes));
     stageTables(k, plan, descPtr, tablePtrs);
     const heap = f64View(k, 0, k.memory.buffer.byteLength >> 3);
     const slabTable = new Uint32Array(k.memory.buffer, slabTablePtr, n0);
-    const needed: number[] = [];
-    for (let a = 0; a < n0; a += band) {
-      const b = Math.min(n0, a + band);
-      needed.length = 0;
-      for (let i = a; i < b; i++) {
-        needed.push(i);
-        const row = rowOf(axis0, i);
-        for (let e = axis0.ptr[row]; e < axis0.ptr[row + 1]; e++) needed.push(i + axis0.delta[e]);
-      }
-      needed.sort((x, y) => x - y);
+    for (const { a, b, runs } of bands) {
       // Stage each run of consecutive slabs with one copy.
       let at = inPtr;
-      for (let s = 0; s < needed.length;) {
-        let e = s + 1;
-        while (e < needed.length && needed[e] <= needed[e - 1] + 1) e++;
-        const first = needed[s], last = needed[e - 1];
+      for (let r = 0; r < runs.length; r += 2) {
+        const first = runs[r], last = runs[r + 1];
         heap.set(u.subarray(first * slab, (last + 1) * slab), at >> 3);
         for (let j = first; j <= last; j++) slabTable[j] = at + (j - first) * slab * 8;
         at += (last + 1 - first) * slab * 8;
-        s = e;
       }
       k.laplacianApplyBand(descPtr, slabTablePtr, a, b, outPtr, termsPtr);
       result.set(heap.subarray(outPtr >> 3, (outPtr >> 3) + (b - a) * slab), a * slab);
     }
   });
   return result;
+}
+
+interface ApplySchedule {
+  /** Slabs (axis-0 indices) per band. */
+  band: number;
+  /** Each band's output slabs [a, b) and the runs [first, last] of input slabs it reads. */
+  bands: { a: number; b: number; runs: number[] }[];
+  /** Most input slabs any band stages. */
+  stagedSlabs: number;
+}
+
+const schedules = new WeakMap<LaplacianPlan, ApplySchedule>();
+
+/** How applyLaplacian walks a grid: worked out once per plan, since plans are reused. */
+function applySchedule(plan: LaplacianPlan): ApplySchedule {
+  const known = schedules.get(plan);
+  if (known) return known;
+  const [n0, n1, n2] = plan.dims;
+  const axis0 = plan.axes[0];
+  const band = Math.max(1, Math.min(n0, Math.floor(BAND_POINTS / (n1 * n2))));
+  const bands: ApplySchedule['bands'] = [];
+  let stagedSlabs = 0;
+  for (let a = 0; a < n0; a += band) {
+    const b = Math.min(n0, a + band);
+    // A band reads its own slabs and their axis-0 neighbours.
+    const needed = new Set<number>();
+    for (let i = a; i < b; i++) {
+      needed.add(i);
+      const row = rowOf(axis0, i);
+      for (let e = axis0.ptr[row]; e < axis0.ptr[row + 1]; e++) needed.add(i + axis0.delta[e]);
+    }
+    const sorted = [...needed].sort((x, y) => x - y);
+    const runs: number[] = [];
+    sorted.forEach((j, t) => {
+      if (t > 0 && j === sorted[t - 1] + 1) runs[runs.length - 1] = j;
+      else runs.push(j, j);
+    });
+    bands.push({ a, b, runs });
+    stagedSlabs = Math.max(stagedSlabs, sorted.length);
+  }
+  const schedule = { band, bands, stagedSlabs };
+  schedules.set(plan, schedule);
+  return schedule;
 }

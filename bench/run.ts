@@ -1,0 +1,70 @@
+// Runs every benchmark in sequence and saves the results, with the date, the machine and the kernel build,
+// as bench/results/<bench>.json and bench/results/latest.json.
+
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kernelInfo } from '../src/node.js';
+import type { ComparisonResult } from './_harness.js';
+import { benchCsr } from './csr.bench.js';
+import { benchGl } from './gl.bench.js';
+import { benchLaplacian } from './laplacian.bench.js';
+import { benchSha256 } from './sha256.bench.js';
+
+const BENCHES: Record<string, () => ComparisonResult[] | Promise<ComparisonResult[]>> = {
+  sha256: benchSha256,
+  gl: benchGl,
+  laplacian: benchLaplacian,
+  csr: benchCsr,
+};
+
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+
+// Written beside and renamed into place, so an interrupted run never leaves a torn file.
+function writeJson(name: string, value: unknown): void {
+  const path = join(resultsDir, `${name}.json`);
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(value, null, 2) + '\n');
+  renameSync(temporary, path);
+}
+
+function describeMachine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    totalMemoryBytes: os.totalmem(),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    // The machine may be shared: the load before the run says how much to trust the figures.
+    loadAverage: os.loadavg(),
+  };
+}
+
+async function main(): Promise<void> {
+  // Names on the command line run only those benches (and leave latest.json alone).
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !(name in BENCHES));
+  if (unknown.length > 0) throw new Error(`bench/run.ts: unknown bench ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+  const context = { date: new Date().toISOString(), machine: describeMachine(), kernel: kernelInfo() };
+  console.log(`dase-cache benchmarks, ${context.date}`);
+  console.log(`${context.machine.cpu}, ${context.machine.cores} cores, node ${context.machine.node}, kernels: ${context.kernel.build} build`);
+  console.log('Times are medians over rounds; MB/s and GB/s count 10^6 and 10^9 bytes.\n');
+  mkdirSync(resultsDir, { recursive: true });
+  const all: Record<string, ComparisonResult[]> = {};
+  for (const [name, bench] of Object.entries(BENCHES)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    console.log(`== ${name} ==\n`);
+    all[name] = await bench();
+    writeJson(name, { ...context, bench: name, comparisons: all[name] });
+  }
+  if (only.length === 0) writeJson('latest', { ...context, benches: all });
+  const targets = Object.values(all).flat().flatMap((c) => c.targets.map((t) => ({ comparison: c.name, ...t })));
+  console.log('== targets ==\n');
+  for (const t of targets) {
+    console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.comparison}: ${t.label} >= ${t.atLeast.toFixed(2)}x vs ${t.baseline} (${t.measured.toFixed(2)}x)`);
+  }
+}
+
+await main();
