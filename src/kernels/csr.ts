@@ -41,7 +41,8 @@ export function checkCsr(where: string, a: unknown): [number, number] {
  * @param out - optional Float64Array of length rows to write into.
  * @returns `out`, or a new Float64Array.
  * @throws {TypeError} for arguments of the wrong type.
- * @throws {RangeError} for inconsistent matrix structure, a column index out of range or wrong lengths.
+ * @throws {RangeError} for inconsistent matrix structure, a column index out of range or wrong lengths
+ *   (a bad column index is found while computing, so `out` may then be partly written).
  * @example
  * csrMatVec(laplacian([3]), new Float64Array([1, 1, 1])); // Float64Array [-1, 0, -1]
  */

@@ -114,7 +114,7 @@ function toBytes(source: BufferSource): Uint8Array {
  * @returns the build that now runs the kernels.
  * @throws {Error} when the fetched bytes are not a kernels binary of this version, or the fetch fails.
  * @example
- * await init({ url: new URL('dase-cache/build/kernels-simd.wasm', import.meta.url) });
+ * await init({ url: '/assets/kernels-simd.wasm' }); // copied from the package's build/ folder
  */
 export async function init(options: InitOptions = {}): Promise<KernelInfo> {
   if (options === null || typeof options !== 'object') throw new TypeError(`init: expected an options object, got ${options}`);
