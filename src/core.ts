@@ -11,3 +11,8 @@ export { csrMatVec } from './kernels/csr.js';
 export type { CsrMatrix } from './kernels/csr.js';
 export { createSha256, sha256, sha256Hex, Sha256 } from './kernels/sha256.js';
 export type { HashInput } from './kernels/sha256.js';
+export { CacheError, CacheMissError, IntegrityError, LockTimeoutError } from './cache/errors.js';
+export { DEFAULT_CATEGORIES } from './cache/categories.js';
+export type { CategoryKind, CategorySpec } from './cache/categories.js';
+export type { CacheStats, CategoryStats, SaveOptions, ValidationReport } from './cache/manager.js';
+export type { IndexEntry } from './cache/category-index.js';

@@ -1,0 +1,355 @@
+// One category's index: index.json (a compacted snapshot in the Python cache's schema) plus an
+// append-only journal of what happened since, so that a save costs the same at 10 or 10,000 entries.
+//
+// Every change is made under the category's lock: a save appends `put`, renames its data file into place,
+// then appends `commit`; a process killed between the two leaves a put without commit, and readers accept
+// the file under either checksum until compaction settles it. Journal lines carry a hash of themselves,
+// so a torn last line (a writer killed mid-append) is skipped. Compaction writes a new index.json that
+// names a fresh journal generation, so a reader can always tell whether its snapshot and journal match.
+
+import type { Files } from './files.js';
+
+/** An entry as index.json stores it: the Python cache's fields, then ours. */
+export interface IndexEntry {
+  key: string;
+  created_at: string;
+  size_bytes: number;
+  access_count: number;
+  last_accessed: string;
+  /** "sha256:<hex of the stored file's bytes>" */
+  checksum: string;
+  /** File name in the category folder: `<key>.<ext>`. */
+  file: string;
+  /** How to turn the file back into the value that was saved (see values.ts). */
+  value: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+}
+
+export interface IndexFile {
+  version: string;
+  created_at: string;
+  updated_at?: string;
+  total_entries: number;
+  total_size_mb: number;
+  /** The journal file that continues this snapshot. */
+  journal?: string;
+  entries: Record<string, IndexEntry>;
+}
+
+type JournalRecord =
+  | { op: 'put'; entry: IndexEntry }
+  | { op: 'commit'; key: string; checksum: string }
+  | { op: 'del'; key: string }
+  | { op: 'touch'; t: Record<string, [number, string]> };
+
+export const INDEX_FILE = 'index.json';
+const INDEX_VERSION = '1.0';
+const LOCK_FILE = '.lock';
+const LOCK_TIMEOUT_MS = 15_000;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A cheap, stable hash of a journal line (FNV-1a, 32 bits twice): enough to spot a torn write. */
+function lineHash(text: string): string {
+  let a = 0x811c9dc5, b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+function encodeRecord(record: JournalRecord): Uint8Array {
+  const json = JSON.stringify(record);
+  return encoder.encode(`${lineHash(json)} ${json}\n`);
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export class CategoryIndex {
+  readonly category: string;
+  private readonly files: Files;
+  private readonly dir: string;
+  private entries = new Map<string, IndexEntry>();
+  /** Puts whose commit has not been seen: the file may hold either version. */
+  private pending = new Map<string, IndexEntry>();
+  private createdAt = nowIso();
+  private snapshotVersion: string | undefined = 'none';
+  private journal = '.journal-0';
+  private journalOffset = 0;
+  private journalLines = 0;
+  /** index.json could not be parsed: its entries are unknown until validate({ repair }) rebuilds them. */
+  damaged = false;
+  /** Access bookkeeping not yet written: count and last access per key. */
+  private touches = new Map<string, [number, string]>();
+
+  constructor(files: Files, category: string) {
+    this.files = files;
+    this.category = category;
+    this.dir = category;
+  }
+
+  private path(name: string): string {
+    return `${this.dir}/${name}`;
+  }
+
+  /** Creates the folder and an empty index.json if there is none. */
+  async open(): Promise<void> {
+    await this.files.makeDir(this.dir);
+    if (await this.files.stat(this.path(INDEX_FILE))) return;
+    await this.locked(async () => {
+      if (await this.files.stat(this.path(INDEX_FILE))) return;
+      await this.writeSnapshot(new Map(), this.createdAt, '.journal-0');
+    });
+  }
+
+  /** Brings the in-memory view up to date with what any process wrote: O(new journal lines). */
+  async refresh(): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stat = await this.files.stat(this.path(INDEX_FILE));
+      if (stat?.version !== this.snapshotVersion) {
+        await this.loadSnapshot(stat?.version);
+      }
+      const tail = await this.files.readFrom(this.path(this.journal), this.journalOffset);
+      const after = await this.files.stat(this.path(INDEX_FILE));
+      if (after?.version !== this.snapshotVersion) continue; // compacted meanwhile: start again
+      if (tail && tail.length > 0) this.replay(tail);
+      return;
+    }
+  }
+
+  private async loadSnapshot(version: string | undefined): Promise<void> {
+    this.entries = new Map();
+    this.pending = new Map();
+    this.journalOffset = 0;
+    this.journalLines = 0;
+    this.snapshotVersion = version;
+    this.damaged = false;
+    const bytes = await this.files.read(this.path(INDEX_FILE));
+    if (bytes === undefined) {
+      this.journal = '.journal-0';
+      return;
+    }
+    try {
+      const parsed = JSON.parse(decoder.decode(bytes)) as IndexFile;
+      if (parsed === null || typeof parsed !== 'object' || typeof parsed.entries !== 'object' || parsed.entries === null) {
+        throw new Error('no entries');
+      }
+      this.createdAt = typeof parsed.created_at === 'string' ? parsed.created_at : nowIso();
+      this.journal = typeof parsed.journal === 'string' && /^\.journal-\d+$/.test(parsed.journal) ? parsed.journal : '.journal-0';
+      for (const [key, entry] of Object.entries(parsed.entries)) {
+        if (entry && typeof entry === 'object' && typeof entry.checksum === 'string') this.entries.set(key, { ...entry, key });
+      }
+    } catch {
+      this.damaged = true;
+      this.journal = '.journal-0';
+    }
+  }
+
+  private replay(bytes: Uint8Array): void {
+    // Only whole lines: a line still being written (no newline yet) is read again next time.
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    if (end === 0) return;
+    const text = decoder.decode(bytes.subarray(0, end));
+    this.journalOffset += end;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      this.journalLines++;
+      const space = line.indexOf(' ');
+      const json = line.slice(space + 1);
+      if (space !== 16 || lineHash(json) !== line.slice(0, 16)) continue; // torn or damaged: skip
+      let record: JournalRecord;
+      try {
+        record = JSON.parse(json) as JournalRecord;
+      } catch {
+        continue;
+      }
+      this.apply(record);
+    }
+  }
+
+  private apply(record: JournalRecord): void {
+    switch (record.op) {
+      case 'put':
+        this.pending.set(record.entry.key, record.entry);
+        break;
+      case 'commit': {
+        const entry = this.pending.get(record.key);
+        if (entry && entry.checksum === record.checksum) {
+          this.pending.delete(record.key);
+          const before = this.entries.get(record.key);
+          // An overwrite keeps the key's history of use.
+          if (before) {
+            entry.access_count += before.access_count;
+            entry.created_at = before.created_at;
+          }
+          this.entries.set(record.key, entry);
+        }
+        break;
+      }
+      case 'del':
+        this.entries.delete(record.key);
+        this.pending.delete(record.key);
+        break;
+      case 'touch':
+        for (const [key, [count, last]] of Object.entries(record.t)) {
+          const entry = this.entries.get(key);
+          if (!entry) continue;
+          entry.access_count += count;
+          if (last > entry.last_accessed) entry.last_accessed = last;
+        }
+        break;
+    }
+  }
+
+  get(key: string): IndexEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** A put not yet committed (a save in progress, or one whose writer died before its rename). */
+  getPending(key: string): IndexEntry | undefined {
+    return this.pending.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  all(): IndexEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** Runs `body` holding the category lock, with the view refreshed first. */
+  async locked<T>(body: () => Promise<T>): Promise<T> {
+    const release = await this.files.lock(this.path(LOCK_FILE), { timeoutMs: LOCK_TIMEOUT_MS });
+    try {
+      await this.refresh();
+      return await body();
+    } finally {
+      await release();
+    }
+  }
+
+  /** Appends records to the journal (call under the lock). */
+  async append(...records: JournalRecord[]): Promise<void> {
+    const parts = records.map(encodeRecord);
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { bytes.set(p, at); at += p.length; }
+    await this.files.append(this.path(this.journal), bytes);
+    // Our own lines are replayed on the next refresh, like anyone else's.
+  }
+
+  /** Records a read, to be written in the next flush. */
+  touch(key: string): void {
+    const now = nowIso();
+    const seen = this.touches.get(key);
+    if (seen) {
+      seen[0]++;
+      seen[1] = now;
+    } else {
+      this.touches.set(key, [1, now]);
+    }
+  }
+
+  hasUnflushedTouches(): boolean {
+    return this.touches.size > 0;
+  }
+
+  /** Writes the batched access bookkeeping as one journal line (deltas, so processes' counts add up). */
+  async flushTouches(): Promise<void> {
+    if (this.touches.size === 0) return;
+    const t = Object.fromEntries(this.touches);
+    this.touches = new Map();
+    await this.locked(() => this.append({ op: 'touch', t }));
+  }
+
+  /** Last-chance synchronous flush at process exit; drops the batch if the platform cannot. */
+  flushTouchesAtExit(): void {
+    if (this.touches.size === 0 || !this.files.appendSyncAtExit) return;
+    const t = Object.fromEntries(this.touches);
+    this.touches = new Map();
+    try {
+      this.files.appendSyncAtExit(this.path(this.journal), encodeRecord({ op: 'touch', t }));
+    } catch {
+      // At exit there is no one left to report to; the counts are bookkeeping, not data.
+    }
+  }
+
+  /** Whether anything was journalled since the last snapshot. */
+  hasJournal(): boolean {
+    return this.journalLines > 0 || this.pending.size > 0;
+  }
+
+  /** Whether the journal has grown enough, relative to the index, that folding it in pays. */
+  wantsCompaction(): boolean {
+    return this.journalLines > Math.max(512, this.entries.size / 2);
+  }
+
+  /**
+   * Folds the journal into a new index.json (call under the lock). Puts left without a commit by a
+   * writer that died are settled by `settle`, which says which version the file on disk holds.
+   */
+  async compact(settle: (entry: IndexEntry) => Promise<boolean>): Promise<void> {
+    for (const [key, entry] of this.pending) {
+      if (await settle(entry)) this.apply({ op: 'commit', key, checksum: entry.checksum });
+    }
+    this.pending.clear();
+    const next = `.journal-${Number(this.journal.slice(9)) + 1}`;
+    const old = this.journal;
+    if (this.damaged) {
+      // Keep what could not be parsed, for the user to look at; validate({ repair }) re-adopts the files.
+      const bytes = await this.files.read(this.path(INDEX_FILE));
+      if (bytes) await this.files.writeAtomic(this.path(`${INDEX_FILE}.damaged-${Date.now()}`), bytes);
+    }
+    await this.writeSnapshot(this.entries, this.createdAt, next);
+    await this.files.remove(this.path(old));
+    await this.refresh();
+  }
+
+  /** Replaces every entry (validate's rebuild; call under the lock). */
+  async replaceAll(entries: Map<string, IndexEntry>): Promise<void> {
+    this.entries = entries;
+    this.pending.clear();
+    const old = this.journal;
+    await this.writeSnapshot(entries, this.createdAt, `.journal-${Number(old.slice(9)) + 1}`);
+    await this.files.remove(this.path(old));
+    await this.refresh();
+  }
+
+  private async writeSnapshot(entries: Map<string, IndexEntry>, createdAt: string, journal: string): Promise<void> {
+    const sorted = [...entries.keys()].sort();
+    const totalBytes = sorted.reduce((n, k) => n + entries.get(k)!.size_bytes, 0);
+    const snapshot: IndexFile = {
+      version: INDEX_VERSION,
+      created_at: createdAt,
+      updated_at: nowIso(),
+      total_entries: sorted.length,
+      total_size_mb: roundMb(totalBytes),
+      journal,
+      entries: Object.fromEntries(sorted.map((k) => [k, entries.get(k)!])),
+    };
+    await this.files.writeAtomic(this.path(INDEX_FILE), encoder.encode(`${JSON.stringify(snapshot, null, 2)}\n`));
+  }
+
+  /** The category's statistics in index.json's own shape (entries included). */
+  snapshot(): IndexFile {
+    const sorted = this.keys();
+    const totalBytes = sorted.reduce((n, k) => n + this.entries.get(k)!.size_bytes, 0);
+    return {
+      version: INDEX_VERSION,
+      created_at: this.createdAt,
+      total_entries: sorted.length,
+      total_size_mb: roundMb(totalBytes),
+      entries: Object.fromEntries(sorted.map((k) => [k, structuredClone(this.entries.get(k)!)])),
+    };
+  }
+}
+
+export function roundMb(bytes: number): number {
+  return Math.round((bytes / (1024 * 1024)) * 1e4) / 1e4;
+}

@@ -1,0 +1,52 @@
+// The cache's errors: one class per failure a caller handles differently, each with a string `code`
+// (as Node's fs errors) and the context it is about.
+
+export interface CacheErrorContext {
+  category?: string;
+  key?: string;
+  path?: string;
+}
+
+/** Base of the cache's own errors. */
+export class CacheError extends Error {
+  readonly code: string;
+  readonly category?: string;
+  readonly key?: string;
+  readonly path?: string;
+
+  constructor(code: string, message: string, context: CacheErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.category = context.category;
+    this.key = context.key;
+    this.path = context.path;
+  }
+}
+
+/** No entry under this key (code 'ENOENT'). */
+export class CacheMissError extends CacheError {
+  constructor(category: string, key: string, path?: string) {
+    super('ENOENT', `Cache miss: no entry ${JSON.stringify(key)} in category ${JSON.stringify(category)}`, { category, key, path });
+  }
+}
+
+/** A stored file does not match the checksum its index recorded (code 'EINTEGRITY'); its data is never returned. */
+export class IntegrityError extends CacheError {
+  readonly expected: string;
+  readonly found: string;
+
+  constructor(category: string, key: string, path: string, expected: string, found: string) {
+    super('EINTEGRITY', `Integrity check failed for ${category}/${key} (${path}): expected ${expected}, found ${found}; `
+      + 'the file is damaged or was changed behind the cache (run validate({ repair: true }))', { category, key, path });
+    this.expected = expected;
+    this.found = found;
+  }
+}
+
+/** Another process held a category's lock for longer than the wait allowed (code 'ELOCKED'). */
+export class LockTimeoutError extends CacheError {
+  constructor(path: string, waitedMs: number) {
+    super('ELOCKED', `Timed out after ${waitedMs} ms waiting for the cache lock ${path}, held by a live process`, { path });
+  }
+}

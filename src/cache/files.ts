@@ -1,0 +1,40 @@
+// The file operations the cache needs, so that one cache runs on Node's file system and (later) on the
+// browser's origin-private file system. Paths are '/'-separated and relative to the cache root.
+
+export interface FileStat {
+  size: number;
+  /** Changes whenever the file is replaced (Node: inode and mtime). */
+  version: string;
+  mtimeMs: number;
+}
+
+export interface Files {
+  /** Where the root is, for messages. */
+  readonly root: string;
+  /** Creates the folder (and parents) if missing. */
+  makeDir(path: string): Promise<void>;
+  /** The whole file, or undefined when it does not exist. */
+  read(path: string): Promise<Uint8Array | undefined>;
+  /** The bytes from `offset` to the end, or undefined when the file does not exist. */
+  readFrom(path: string, offset: number): Promise<Uint8Array | undefined>;
+  /** Writes to a temporary file in the same folder, then renames it over `path`: readers see old or new. */
+  writeAtomic(path: string, data: Uint8Array): Promise<void>;
+  /** Writes a new temporary file in `folder` and returns its path, for a later `rename` into place. */
+  writeTemp(folder: string, data: Uint8Array): Promise<string>;
+  /** Atomically replaces `to` by `from` (both in one folder). */
+  rename(from: string, to: string): Promise<void>;
+  /** Appends with one write call, so concurrent appenders never interleave inside a line. */
+  append(path: string, data: Uint8Array): Promise<void>;
+  stat(path: string): Promise<FileStat | undefined>;
+  /** False when there was nothing to remove. */
+  remove(path: string): Promise<boolean>;
+  /** Names in the folder (files and folders), or [] when it does not exist. */
+  list(path: string): Promise<string[]>;
+  /** Takes the named lock (exclusive across processes); resolves to its release. */
+  lock(path: string, options: { timeoutMs: number }): Promise<() => Promise<void>>;
+  /** Synchronous append for process exit, where nothing asynchronous runs; false when unsupported. */
+  appendSyncAtExit?(path: string, data: Uint8Array): boolean;
+}
+
+/** Prefix of temporary files; a leftover one (from a killed writer) is removed by validate({ repair }). */
+export const TEMP_PREFIX = '.tmp-';

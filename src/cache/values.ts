@@ -1,0 +1,205 @@
+// Which file a value becomes, and back: arrays and CSR matrices as .npz (NumPy, SciPy), plain JSON as
+// .json, bytes as .dat, tensor records and checkpoints as .safetensors. The index entry keeps a small
+// description of the value, so `load` returns the same kind that was saved (a Uint8ClampedArray stays
+// clamped, a bare typed array is not turned into { data, shape }).
+
+import { describe } from '../_args.js';
+import type { CsrMatrix } from '../kernels/csr.js';
+import type { CategorySpec } from './categories.js';
+import { decodeJson, encodeJson, findJsonProblem, isPlainJson, isPlainObject } from './formats/json.js';
+import { isTypedArray, npyDescr, type NdArray, type TypedArray, type TypedArrayConstructor } from './formats/npy.js';
+import { decodeNpz, encodeNpz, type NpzCompression } from './formats/npz.js';
+import { csrFromNpzEntries, encodeCsrNpz, isCsrNpz } from './formats/sparse.js';
+import { decodeCheckpoint, encodeCheckpoint, isCheckpoint, isTensorRecord } from './formats/safetensors.js';
+
+export type Compression = NpzCompression;
+
+export interface EncodedValue {
+  ext: 'npz' | 'json' | 'dat' | 'safetensors';
+  bytes: Uint8Array;
+  /** Stored in the index entry as `value`; also what `ls` shows (kind, dtype, shape). */
+  description: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+}
+
+const CONSTRUCTORS: Record<string, TypedArrayConstructor> = {
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+};
+
+// A Buffer is a Uint8Array to everyone but its constructor's name.
+function ctorName(data: TypedArray): string {
+  const name = data.constructor.name;
+  return name in CONSTRUCTORS ? name : data instanceof Uint8Array ? 'Uint8Array' : name;
+}
+
+function isNdArray(value: unknown): value is NdArray {
+  if (!isPlainObject(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 2 && isTypedArray(value.data) && Array.isArray(value.shape)
+    && value.shape.every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+
+function isCsrMatrix(value: unknown): value is CsrMatrix {
+  if (!isPlainObject(value)) return false;
+  const v = value as Partial<CsrMatrix>;
+  return Object.keys(value).length === 4 && Array.isArray(v.shape) && v.indptr instanceof Int32Array
+    && v.indices instanceof Int32Array && v.data instanceof Float64Array;
+}
+
+function isArrayRecord(value: unknown): value is Record<string, TypedArray | NdArray> {
+  if (!isPlainObject(value)) return false;
+  const members = Object.values(value);
+  return members.length > 0 && members.every((m) => isTypedArray(m) || isNdArray(m));
+}
+
+function summary(array: NdArray): Record<string, unknown> {
+  return { ctor: ctorName(array.data), dtype: npyDescr(array.data), shape: array.shape };
+}
+
+function checkMetadata(where: string, metadata: unknown): Record<string, unknown> | undefined {
+  if (metadata === undefined) return undefined;
+  if (!isPlainObject(metadata)) throw new TypeError(`${where}: expected options.metadata to be a plain object, got ${describe(metadata)}`);
+  const problem = findJsonProblem(metadata, 'metadata');
+  if (problem) throw new TypeError(`${where}: metadata must be plain JSON; ${problem.path} is ${problem.got}`);
+  return structuredClone(metadata);
+}
+
+/**
+ * Turns a value into the bytes of its file, checking everything before anything is written.
+ * @throws {TypeError} for a value the category cannot hold (the message says what it holds).
+ */
+export function encodeValue(
+  where: string, spec: CategorySpec, value: unknown, options: { metadata?: unknown; compression?: unknown },
+): EncodedValue {
+  const compression = options.compression ?? 'none';
+  if (compression !== 'none' && compression !== 'deflate') {
+    throw new RangeError(`${where}: expected options.compression to be "none" or "deflate", got ${describe(compression)}`);
+  }
+  const metadata = checkMetadata(where, options.metadata);
+  const done = (ext: EncodedValue['ext'], bytes: Uint8Array, description: Record<string, unknown>): EncodedValue =>
+    ({ ext, bytes, description, ...(metadata ? { metadata } : {}) });
+
+  if (spec.kind === 'bytes') {
+    if (value instanceof Uint8Array) return done('dat', value, { kind: 'bytes', as: 'Uint8Array' });
+    if (value instanceof ArrayBuffer) return done('dat', new Uint8Array(value), { kind: 'bytes', as: 'ArrayBuffer' });
+    throw new TypeError(`${where}: this category expects bytes (Uint8Array or ArrayBuffer), got ${describe(value)}`);
+  }
+  if (spec.kind === 'tensors') {
+    if (isTypedArray(value) || isNdArray(value)) {
+      return done('safetensors', encodeCheckpoint({ tensor: value } as Parameters<typeof encodeCheckpoint>[0]), { kind: 'tensor' });
+    }
+    if (isCheckpoint(value) || isTensorRecord(value)) {
+      return done('safetensors', encodeCheckpoint(value), { kind: isCheckpoint(value) ? 'checkpoint' : 'tensors' });
+    }
+    if (isPlainJson(value)) return done('json', encodeJson(value, where), { kind: 'json' });
+    throw new TypeError(`${where}: this category expects tensors (a record of typed arrays or { data, shape }, `
+      + `or a checkpoint { model_state_dict, ... }) or plain JSON, got ${describe(value)}`);
+  }
+  if (isTypedArray(value)) {
+    const array = { data: value, shape: [value.length] };
+    return done('npz', encodeNpz({ data: array }, { compression }), { kind: 'array', ...summary(array) });
+  }
+  if (isNdArray(value)) {
+    return done('npz', encodeNpz({ data: value }, { compression }), { kind: 'ndarray', ...summary(value) });
+  }
+  if (isCsrMatrix(value)) {
+    return done('npz', encodeCsrNpz(value, { compression }), { kind: 'csr', shape: value.shape, nnz: value.data.length });
+  }
+  if (isArrayRecord(value)) {
+    const entries: Record<string, NdArray> = {};
+    const members: Record<string, unknown> = {};
+    for (const [name, member] of Object.entries(value)) {
+      const array = isTypedArray(member) ? { data: member, shape: [member.length] } : member;
+      entries[name] = array;
+      members[name] = { form: isTypedArray(member) ? 'array' : 'ndarray', ...summary(array) };
+    }
+    return done('npz', encodeNpz(entries, { compression }), { kind: 'record', members });
+  }
+  if (isPlainJson(value)) return done('json', encodeJson(value, where), { kind: 'json' });
+  const problem = isPlainObject(value) || Array.isArray(value) ? findJsonProblem(value) : undefined;
+  throw new TypeError(`${where}: this category expects arrays (typed arrays, { data, shape }, records of them, `
+    + `CSR matrices) or plain JSON, got ${describe(value)}${problem ? `: ${problem.path} is ${problem.got}` : ''}`);
+}
+
+function member(array: NdArray, form: unknown, what: string): TypedArray | NdArray {
+  if (form === 'array') {
+    if (array.shape.length !== 1) throw new Error(`${what}: expected a 1-D array, found shape [${array.shape}]`);
+    return array.data;
+  }
+  return { data: array.data, shape: array.shape };
+}
+
+function asConstructor(ctor: unknown): TypedArrayConstructor | undefined {
+  return typeof ctor === 'string' ? CONSTRUCTORS[ctor] : undefined;
+}
+
+/**
+ * Turns a verified file back into the value that was saved.
+ * @throws {Error} when the file does not hold what its description says.
+ */
+export function decodeValue(bytes: Uint8Array, description: Record<string, unknown>, what: string): unknown {
+  switch (description.kind) {
+    case 'bytes':
+      return description.as === 'ArrayBuffer' ? bytes.slice().buffer : new Uint8Array(bytes);
+    case 'json':
+      return decodeJson(bytes, what);
+    case 'array':
+    case 'ndarray': {
+      const as = asConstructor(description.ctor);
+      const { data } = decodeNpz(bytes, as ? { as: { data: as } } : undefined);
+      if (!data) throw new Error(`${what}: expected an .npz with a "data" array`);
+      return member(data, description.kind, what);
+    }
+    case 'record': {
+      const members = (description.members ?? {}) as Record<string, { form?: unknown; ctor?: unknown }>;
+      const as = Object.fromEntries(Object.entries(members).flatMap(([name, m]) => {
+        const ctor = asConstructor(m.ctor);
+        return ctor ? [[name, ctor]] : [];
+      }));
+      const arrays = decodeNpz(bytes, { as });
+      return Object.fromEntries(Object.entries(arrays).map(([name, array]) => [name, member(array, members[name]?.form ?? 'ndarray', what)]));
+    }
+    case 'csr':
+      return csrFromNpzEntries(decodeNpz(bytes));
+    case 'tensor': {
+      const { tensor } = decodeCheckpoint(bytes) as Record<string, unknown>;
+      if (tensor === undefined) throw new Error(`${what}: expected a safetensors file with a "tensor"`);
+      return tensor;
+    }
+    case 'tensors':
+    case 'checkpoint':
+      return decodeCheckpoint(bytes);
+    default:
+      throw new Error(`${what}: unknown stored value kind ${describe(description.kind)} (written by a newer dase-cache?)`);
+  }
+}
+
+/** The description of a file found without an index entry, or undefined when it cannot be read back. */
+export function describeStoredFile(bytes: Uint8Array, ext: string, spec: CategorySpec): Record<string, unknown> | undefined {
+  try {
+    switch (ext) {
+      case 'dat':
+        return spec.kind === 'bytes' ? { kind: 'bytes', as: 'Uint8Array' } : undefined;
+      case 'json':
+        decodeJson(bytes);
+        return { kind: 'json' };
+      case 'safetensors':
+        decodeCheckpoint(bytes);
+        return { kind: 'tensors' };
+      case 'npz': {
+        const arrays = decodeNpz(bytes);
+        if (isCsrNpz(arrays)) return { kind: 'csr' };
+        const names = Object.keys(arrays);
+        if (names.length === 1 && names[0] === 'data') {
+          return { kind: arrays.data.shape.length === 1 ? 'array' : 'ndarray', ...summary(arrays.data) };
+        }
+        return { kind: 'record', members: Object.fromEntries(names.map((n) => [n, { form: 'ndarray', ...summary(arrays[n]) }])) };
+      }
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
