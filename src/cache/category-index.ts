@@ -295,6 +295,7 @@ export class CategoryIndex {
    * writer that died are settled by `settle`, which says which version the file on disk holds.
    */
   async compact(settle: (entry: IndexEntry) => Promise<boolean>): Promise<void> {
+    await this.refresh(); // our own appends since the lock was taken are not in the view yet
     for (const [key, entry] of this.pending) {
       if (await settle(entry)) this.apply({ op: 'commit', key, checksum: entry.checksum });
     }

@@ -42,7 +42,9 @@ export class NodeFiles implements Files {
 
   async read(path: string): Promise<Uint8Array | undefined> {
     try {
-      return await fs.readFile(this.abs(path));
+      const buffer = await fs.readFile(this.abs(path));
+      // A plain Uint8Array view: a Buffer's slice() shares memory, which decoders must not have to know.
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (error) {
       if (isCode(error, 'ENOENT')) return undefined;
       throw error;
@@ -67,7 +69,7 @@ export class NodeFiles implements Files {
         if (bytesRead === 0) break;
         at += bytesRead;
       }
-      return out.subarray(0, at);
+      return new Uint8Array(out.buffer, out.byteOffset, at);
     } finally {
       await handle.close();
     }
