@@ -105,14 +105,7 @@ export function median(values: number[]): number {
 
 /** Times the subject and its baselines, interleaved, and prints the comparison's table. */
 export function compare(spec: ComparisonSpec): ComparisonResult {
-  const rounds = spec.rounds ?? DEFAULT_ROUNDS;
-  const sliceMs = spec.sliceMs ?? DEFAULT_SLICE_MS;
-  const warmupMs = spec.warmupMs ?? DEFAULT_WARMUP_MS;
-  const all = [spec.subject, ...spec.baselines];
-  for (const t of spec.targets ?? []) {
-    if (!spec.baselines.some((b) => b.name === t.baseline)) throw new Error(`${spec.name}: target names an unknown baseline '${t.baseline}'`);
-  }
-
+  const { all, rounds, sliceMs, warmupMs } = prepare(spec);
   // Warm everything up before measuring anything: a contender tiered up later would otherwise be
   // measured against others that share its code paths (typed-array copies, the WASM instance) at a
   // different JIT state.
@@ -125,7 +118,75 @@ export function compare(spec: ComparisonSpec): ComparisonResult {
       times[c].push(timeOps(all[c].run, counts[c]) / counts[c]);
     }
   }
+  return summarize(spec, rounds, sliceMs, counts, times);
+}
 
+/** An asynchronous operation to time (file I/O): each is awaited before the next starts. */
+export interface AsyncContender {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+export type AsyncComparisonSpec = Omit<ComparisonSpec, 'subject' | 'baselines'> & {
+  subject: AsyncContender;
+  baselines: AsyncContender[];
+};
+
+async function timeOpsAsync(run: () => Promise<unknown>, count: number): Promise<number> {
+  let last: unknown;
+  const start = performance.now();
+  for (let i = 0; i < count; i++) last = await run();
+  const elapsed = performance.now() - start;
+  sink = last;
+  return elapsed;
+}
+
+async function warmUpAndCalibrateAsync(run: () => Promise<unknown>, warmupMs: number, sliceMs: number): Promise<number> {
+  let count = 1;
+  let spent = 0;
+  let perOp = Infinity;
+  while (spent < warmupMs || count < 4) {
+    const elapsed = await timeOpsAsync(run, count);
+    spent += elapsed;
+    perOp = elapsed / count;
+    if (elapsed > sliceMs && spent >= warmupMs) break;
+    count *= 2;
+  }
+  return Math.max(1, Math.round(sliceMs / perOp));
+}
+
+/** compare() for asynchronous operations. */
+export async function compareAsync(spec: AsyncComparisonSpec): Promise<ComparisonResult> {
+  const { all, rounds, sliceMs, warmupMs } = prepare(spec);
+  const counts: number[] = [];
+  for (const c of all) counts.push(await warmUpAndCalibrateAsync(c.run, warmupMs, sliceMs));
+  const times: number[][] = all.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < all.length; i++) {
+      const c = (r + i) % all.length;
+      times[c].push((await timeOpsAsync(all[c].run, counts[c])) / counts[c]);
+    }
+  }
+  return summarize(spec, rounds, sliceMs, counts, times);
+}
+
+function prepare<C extends { name: string }>(spec: { name: string; subject: C; baselines: C[]; targets?: Target[]; rounds?: number; sliceMs?: number; warmupMs?: number }) {
+  for (const t of spec.targets ?? []) {
+    if (!spec.baselines.some((b) => b.name === t.baseline)) throw new Error(`${spec.name}: target names an unknown baseline '${t.baseline}'`);
+  }
+  return {
+    all: [spec.subject, ...spec.baselines],
+    rounds: spec.rounds ?? DEFAULT_ROUNDS,
+    sliceMs: spec.sliceMs ?? DEFAULT_SLICE_MS,
+    warmupMs: spec.warmupMs ?? DEFAULT_WARMUP_MS,
+  };
+}
+
+function summarize(
+  spec: Omit<ComparisonSpec, 'subject' | 'baselines'> & { subject: { name: string }; baselines: { name: string }[] },
+  rounds: number, sliceMs: number, counts: number[], times: number[][],
+): ComparisonResult {
+  const all = [spec.subject, ...spec.baselines];
   const subjectTimes = times[0];
   const contenders: ContenderResult[] = all.map((c, i) => {
     const msPerOp = median(times[i]);

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelInfo } from '../src/node.js';
 import type { ComparisonResult } from './_harness.js';
+import { benchCache } from './cache.bench.js';
 import { benchCsr } from './csr.bench.js';
 import { benchGl } from './gl.bench.js';
 import { benchLaplacian } from './laplacian.bench.js';
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => ComparisonResult[] | Promise<ComparisonResul
   gl: benchGl,
   laplacian: benchLaplacian,
   csr: benchCsr,
+  cache: benchCache,
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');

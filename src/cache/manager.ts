@@ -9,6 +9,7 @@ import { CacheError, CacheMissError, IntegrityError } from './errors.js';
 import type { Files } from './files.js';
 import { checkKey } from './keys.js';
 import { decodeValue, encodeValue, type Compression } from './values.js';
+import type { Crc32 } from './formats/zip.js';
 import { validateCategory, type CategoryReport } from './validate.js';
 
 /** A category's index, as index.json holds it. */
@@ -41,8 +42,11 @@ export interface CacheManagerOptions {
   flushIntervalMs?: number;
 }
 
-/** What a checksum function must give: the SHA-256 of the bytes, as hex. */
-export type ChecksumHex = (bytes: Uint8Array) => string;
+/** What each platform gives the cache: its fastest SHA-256 (hex) and, where it has one, a native CRC-32. */
+export interface CachePlatform {
+  checksum: (bytes: Uint8Array) => string;
+  crc32?: Crc32;
+}
 
 const READ_ATTEMPTS = 4;
 
@@ -51,18 +55,20 @@ export class CacheManagerCore {
   readonly root: string;
   readonly categories: Readonly<Record<string, CategorySpec>>;
   private readonly files: Files;
-  private readonly checksum: ChecksumHex;
+  private readonly checksum: CachePlatform['checksum'];
+  private readonly crc32: Crc32 | undefined;
   private readonly indexes = new Map<string, CategoryIndex>();
   private opening: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly flushIntervalMs: number;
   private closed = false;
 
-  constructor(files: Files, checksum: ChecksumHex, options: CacheManagerOptions) {
+  constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
     const opts = optionsObject('CacheManager', options);
     knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs']);
     this.files = files;
-    this.checksum = checksum;
+    this.checksum = platform.checksum;
+    this.crc32 = platform.crc32;
     this.root = files.root;
     this.categories = Object.freeze(resolveCategories(opts.categories));
     this.flushIntervalMs = (opts.flushIntervalMs as number | undefined) ?? 5000;
@@ -121,7 +127,7 @@ export class CacheManagerCore {
     checkKey(where, key);
     const opts = optionsObject(where, options);
     knownKeys(where, opts, ['metadata', 'compression']);
-    const encoded = encodeValue(where, this.categories[category], value, opts as SaveOptions);
+    const encoded = encodeValue(where, this.categories[category], value, opts as SaveOptions, this.crc32);
     await this.ready();
     const now = nowIso();
     const file = `${key}.${encoded.ext}`;

@@ -10,6 +10,7 @@ import { decodeJson, encodeJson, findJsonProblem, isPlainJson, isPlainObject } f
 import { isTypedArray, npyDescr, type NdArray, type TypedArray, type TypedArrayConstructor } from './formats/npy.js';
 import { decodeNpz, encodeNpz, type NpzCompression } from './formats/npz.js';
 import { csrFromNpzEntries, encodeCsrNpz, isCsrNpz } from './formats/sparse.js';
+import type { Crc32 } from './formats/zip.js';
 import { decodeCheckpoint, encodeCheckpoint, isCheckpoint, isTensorRecord } from './formats/safetensors.js';
 
 export type Compression = NpzCompression;
@@ -70,7 +71,7 @@ function checkMetadata(where: string, metadata: unknown): Record<string, unknown
  * @throws {TypeError} for a value the category cannot hold (the message says what it holds).
  */
 export function encodeValue(
-  where: string, spec: CategorySpec, value: unknown, options: { metadata?: unknown; compression?: unknown },
+  where: string, spec: CategorySpec, value: unknown, options: { metadata?: unknown; compression?: unknown }, crc32?: Crc32,
 ): EncodedValue {
   const compression = options.compression ?? 'none';
   if (compression !== 'none' && compression !== 'deflate') {
@@ -98,13 +99,13 @@ export function encodeValue(
   }
   if (isTypedArray(value)) {
     const array = { data: value, shape: [value.length] };
-    return done('npz', encodeNpz({ data: array }, { compression }), { kind: 'array', ...summary(array) });
+    return done('npz', encodeNpz({ data: array }, { compression, crc32 }), { kind: 'array', ...summary(array) });
   }
   if (isNdArray(value)) {
-    return done('npz', encodeNpz({ data: value }, { compression }), { kind: 'ndarray', ...summary(value) });
+    return done('npz', encodeNpz({ data: value }, { compression, crc32 }), { kind: 'ndarray', ...summary(value) });
   }
   if (isCsrMatrix(value)) {
-    return done('npz', encodeCsrNpz(value, { compression }), { kind: 'csr', shape: value.shape, nnz: value.data.length });
+    return done('npz', encodeCsrNpz(value, { compression, crc32 }), { kind: 'csr', shape: value.shape, nnz: value.data.length });
   }
   if (isArrayRecord(value)) {
     const entries: Record<string, NdArray> = {};
@@ -114,7 +115,7 @@ export function encodeValue(
       entries[name] = array;
       members[name] = { form: isTypedArray(member) ? 'array' : 'ndarray', ...summary(array) };
     }
-    return done('npz', encodeNpz(entries, { compression }), { kind: 'record', members });
+    return done('npz', encodeNpz(entries, { compression, crc32 }), { kind: 'record', members });
   }
   if (isPlainJson(value)) return done('json', encodeJson(value, where), { kind: 'json' });
   const problem = isPlainObject(value) || Array.isArray(value) ? findJsonProblem(value) : undefined;
@@ -147,7 +148,8 @@ export function decodeValue(bytes: Uint8Array, description: Record<string, unkno
     case 'array':
     case 'ndarray': {
       const as = asConstructor(description.ctor);
-      const { data } = decodeNpz(bytes, as ? { as: { data: as } } : undefined);
+      // The bytes were just read for this call: arrays may view them in place.
+      const { data } = decodeNpz(bytes, { ...(as ? { as: { data: as } } : {}), view: true });
       if (!data) throw new Error(`${what}: expected an .npz with a "data" array`);
       return member(data, description.kind, what);
     }
@@ -157,11 +159,11 @@ export function decodeValue(bytes: Uint8Array, description: Record<string, unkno
         const ctor = asConstructor(m.ctor);
         return ctor ? [[name, ctor]] : [];
       }));
-      const arrays = decodeNpz(bytes, { as });
+      const arrays = decodeNpz(bytes, { as, view: true });
       return Object.fromEntries(Object.entries(arrays).map(([name, array]) => [name, member(array, members[name]?.form ?? 'ndarray', what)]));
     }
     case 'csr':
-      return csrFromNpzEntries(decodeNpz(bytes));
+      return csrFromNpzEntries(decodeNpz(bytes, { view: true }));
     case 'tensor': {
       const { tensor } = decodeCheckpoint(bytes) as Record<string, unknown>;
       if (tensor === undefined) throw new Error(`${what}: expected a safetensors file with a "tensor"`);

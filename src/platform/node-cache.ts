@@ -1,6 +1,7 @@
 // The cache on Node: root from the option, else DASE_CACHE_DIR, else ./cache; checksums by node:crypto;
 // batched bookkeeping flushed at process exit.
 
+import { crc32 } from 'node:zlib';
 import { describe } from '../_args.js';
 import { CacheManagerCore, type CacheManagerOptions } from '../cache/manager.js';
 import { checksum } from './node.js';
@@ -38,7 +39,7 @@ function resolveRoot(root: unknown): string {
 export class CacheManager extends CacheManagerCore {
   constructor(options: NodeCacheManagerOptions = {}) {
     const root = resolveRoot((options as { root?: unknown } | null)?.root);
-    super(new NodeFiles(root), (bytes) => checksum(bytes), options);
+    super(new NodeFiles(root), { checksum, crc32: (data, previous) => crc32(data, previous) }, options);
     open.add(this);
     installExitHook();
   }

@@ -140,7 +140,18 @@ function shapeRepr(shape: readonly number[]): string {
  * // numpy.load reads it as array([[1., 2., 3.], [4., 5., 6.]])
  */
 export function encodeNpy(array: NdArray): Uint8Array {
-  const where = 'encodeNpy';
+  const { header, body } = npyParts('encodeNpy', array);
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
+}
+
+/**
+ * A .npy file as two pieces, its header and its data, so that a container can write the data straight from
+ * the array (on little-endian hosts `body` is a view of the array's bytes, not a copy).
+ */
+export function npyParts(where: string, array: NdArray): { header: Uint8Array; body: Uint8Array } {
   if (array === null || typeof array !== 'object') throw new TypeError(`${where}: expected an array { data, shape }, got ${describe(array)}`);
   const { data, dtype } = array;
   if (!isTypedArray(data)) throw new TypeError(`${where}: expected data to be an integer or float typed array, got ${describe(data)}`);
@@ -171,7 +182,7 @@ export function encodeNpy(array: NdArray): Uint8Array {
   const lengthBytes = header.length + 1 + ARRAY_ALIGN > 0xffff ? 4 : 2;
   const prefix = MAGIC.length + 2 + lengthBytes;
   const padded = header.length + 1 + (ARRAY_ALIGN - ((prefix + header.length + 1) % ARRAY_ALIGN));
-  const out = new Uint8Array(prefix + padded + data.byteLength);
+  const out = new Uint8Array(prefix + padded);
   out.set(MAGIC);
   out[6] = lengthBytes === 2 ? 1 : 2;
   out[7] = 0;
@@ -180,10 +191,12 @@ export function encodeNpy(array: NdArray): Uint8Array {
   for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
   out.fill(0x20, prefix + header.length, prefix + padded - 1);
   out[prefix + padded - 1] = 0x0a;
-  const body = out.subarray(prefix + padded);
-  body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  if (!hostIsLittleEndian() && dtype === undefined) swapBytes(body, itemsize);
-  return out;
+  let body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (!hostIsLittleEndian() && dtype === undefined) {
+    body = body.slice();
+    swapBytes(body, itemsize);
+  }
+  return { header: out, body };
 }
 
 // ---- Header parsing: the header is a Python dict literal; this reads the subset NumPy writes. ----
@@ -302,11 +315,11 @@ function parseDescr(descr: PyValue): Dtype {
  * decodeNpy(encodeNpy({ data: new Int32Array([1, 2]), shape: [2] })); // { data: Int32Array [1, 2], shape: [2] }
  * decodeNpy(file, { as: Uint8ClampedArray });
  */
-export function decodeNpy(bytes: Uint8Array, options?: { as?: TypedArrayConstructor }): NdArray {
+export function decodeNpy(bytes: Uint8Array, options?: { as?: TypedArrayConstructor; view?: boolean }): NdArray {
   const where = 'decodeNpy';
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: expected bytes to be a Uint8Array, got ${describe(bytes)}`);
   const opts = optionsObject(where, options);
-  knownKeys(where, opts, ['as']);
+  knownKeys(where, opts, ['as', 'view']);
   const as = opts.as;
   if (as !== undefined && kindOf(as as Function) === undefined) {
     throw new TypeError(`${where}: expected options.as to be a typed-array constructor, got ${describe(as)}`);
@@ -363,8 +376,11 @@ export function decodeNpy(bytes: Uint8Array, options?: { as?: TypedArrayConstruc
   }
 
   // A copy: the data's offset in the file need not be aligned for its element size, and the caller owns it.
-  // (Not bytes.slice: on a Node Buffer that is a view into a shared pool.)
-  let raw: Uint8Array = new Uint8Array(bytes.subarray(dataStart));
+  // (Not bytes.slice: on a Node Buffer that is a view into a shared pool.) With options.view, a caller that
+  // owns `bytes` (a file just read) gets a view instead when the data is aligned and needs no reordering.
+  const inPlace = opts.view === true && (bytes.byteOffset + dataStart) % dtype.size === 0
+    && (dtype.size === 1 || dtype.littleEndian === hostIsLittleEndian()) && !(fortran && shape.length > 1 && count > 1);
+  let raw: Uint8Array = inPlace ? bytes.subarray(dataStart) : new Uint8Array(bytes.subarray(dataStart));
   if (dtype.kind !== 'S' && dtype.size > 1 && dtype.littleEndian !== hostIsLittleEndian()) swapBytes(raw, dtype.size);
   if (fortran && shape.length > 1 && count > 1) raw = fortranToC(raw, shape, dtype.size, count);
 
@@ -377,5 +393,5 @@ export function decodeNpy(bytes: Uint8Array, options?: { as?: TypedArrayConstruc
   if (kind[1] !== dtype.kind || kind[2] !== dtype.size) {
     throw new Error(`${where}: the file holds ${dtype.descr} data, which cannot be read as ${(ctor as Function).name}`);
   }
-  return { data: new (ctor as Uint8ArrayConstructor)(raw.buffer, 0, count) as TypedArray, shape };
+  return { data: new (ctor as Uint8ArrayConstructor)(raw.buffer, raw.byteOffset, count) as TypedArray, shape };
 }

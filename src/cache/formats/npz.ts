@@ -1,17 +1,15 @@
 // NumPy's .npz format in memory: a zip of one .npy file per named array, as numpy.savez (stored) and
 // numpy.savez_compressed (deflate) write it.
 
-import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { describe, knownKeys, oneOf, optionsObject } from '../../_args.js';
-import { decodeNpy, encodeNpy, type NdArray, type TypedArrayConstructor } from './npy.js';
+import { decodeNpy, npyParts, type NdArray, type TypedArrayConstructor } from './npy.js';
+import { readZip, writeZip, type Crc32, type ZipMember } from './zip.js';
 
 /** How the arrays are stored in the zip: 'none' as numpy.savez, 'deflate' (level 6) as savez_compressed. */
 export type NpzCompression = 'none' | 'deflate';
 
 // Names become file names inside the zip and keys of the decoded record: a safe alphabet only.
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
-// Zip entries carry a date; a fixed one (the DOS epoch, as numpy.savez writes) keeps the output deterministic.
-const MTIME = new Date(1980, 0, 1);
 
 function nameProblem(name: string): string | undefined {
   if (!NAME.test(name)) {
@@ -34,23 +32,23 @@ function nameProblem(name: string): string | undefined {
  * const file = encodeNpz({ x: { data: new Float64Array([0, 0.5, 1]), shape: [3] } }, { compression: 'deflate' });
  * // numpy.load(file)['x'] is array([0. , 0.5, 1. ])
  */
-export function encodeNpz(entries: Record<string, NdArray>, options?: { compression?: NpzCompression }): Uint8Array {
+export function encodeNpz(entries: Record<string, NdArray>, options?: { compression?: NpzCompression; crc32?: Crc32 }): Uint8Array {
   const where = 'encodeNpz';
   if (entries === null || typeof entries !== 'object' || Array.isArray(entries) || ArrayBuffer.isView(entries)) {
     throw new TypeError(`${where}: expected entries to be a record of arrays, got ${describe(entries)}`);
   }
   const opts = optionsObject(where, options);
-  knownKeys(where, opts, ['compression']);
+  knownKeys(where, opts, ['compression', 'crc32']);
   const compression = opts.compression === undefined ? 'none' : oneOf(where, 'options.compression', opts.compression, ['none', 'deflate'] as const);
   const names = Object.keys(entries);
   if (names.length === 0) throw new RangeError(`${where}: expected at least one array, got an empty record`);
-  const files: Zippable = {};
+  const members: ZipMember[] = [];
   for (const name of names) {
     const problem = nameProblem(name);
     if (problem) throw new RangeError(`${where}: ${problem}, got ${describe(name)}`);
-    let npy: Uint8Array;
+    let npy: { header: Uint8Array; body: Uint8Array };
     try {
-      npy = encodeNpy(entries[name]);
+      npy = npyParts('encodeNpy', entries[name]);
     } catch (error) {
       // Say which array was wrong, keeping the error's class.
       if (error instanceof TypeError || error instanceof RangeError) {
@@ -59,9 +57,9 @@ export function encodeNpz(entries: Record<string, NdArray>, options?: { compress
       }
       throw error;
     }
-    files[`${name}.npy`] = npy;
+    members.push({ name: `${name}.npy`, parts: [npy.header, npy.body] });
   }
-  return zipSync(files, { level: compression === 'none' ? 0 : 6, mtime: MTIME });
+  return writeZip(members, { deflate: compression === 'deflate', crc32: opts.crc32 as Crc32 | undefined });
 }
 
 /**
@@ -76,11 +74,11 @@ export function encodeNpz(entries: Record<string, NdArray>, options?: { compress
  * @example
  * decodeNpz(encodeNpz({ a: { data: new Int8Array([1]), shape: [] } })).a; // { data: Int8Array [1], shape: [] }
  */
-export function decodeNpz(bytes: Uint8Array, options?: { as?: Record<string, TypedArrayConstructor> }): Record<string, NdArray> {
+export function decodeNpz(bytes: Uint8Array, options?: { as?: Record<string, TypedArrayConstructor>; view?: boolean }): Record<string, NdArray> {
   const where = 'decodeNpz';
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: expected bytes to be a Uint8Array, got ${describe(bytes)}`);
   const opts = optionsObject(where, options);
-  knownKeys(where, opts, ['as']);
+  knownKeys(where, opts, ['as', 'view']);
   if (opts.as !== undefined && (opts.as === null || typeof opts.as !== 'object')) {
     throw new TypeError(`${where}: expected options.as to be a record of typed-array constructors, got ${describe(opts.as)}`);
   }
@@ -92,7 +90,7 @@ export function decodeNpz(bytes: Uint8Array, options?: { as?: Record<string, Typ
   }
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes, { filter: (file) => file.name.endsWith('.npy') });
+    members = Object.fromEntries(readZip(bytes, (name) => name.endsWith('.npy')));
   } catch (error) {
     throw new Error(`${where}: not a readable zip archive: ${(error as Error).message}`, { cause: error });
   }
@@ -105,7 +103,7 @@ export function decodeNpz(bytes: Uint8Array, options?: { as?: Record<string, Typ
     if (problem) throw new Error(`${where}: unsupported member name: ${problem}, got ${describe(member)}`);
     let array: NdArray;
     try {
-      array = decodeNpy(members[member], Object.hasOwn(as, name) ? { as: as[name] } : undefined);
+      array = decodeNpy(members[member], { ...(Object.hasOwn(as, name) ? { as: as[name] } : {}), view: opts.view === true });
     } catch (error) {
       if (error instanceof TypeError) throw error;
       throw new Error(`${where}: member ${JSON.stringify(member)}: ${(error as Error).message.replace(/^decodeNpy: /, '')}`, { cause: error });

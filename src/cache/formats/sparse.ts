@@ -5,6 +5,7 @@ import { describe } from '../../_args.js';
 import { checkCsr, type CsrMatrix } from '../../kernels/csr.js';
 import { type NdArray } from './npy.js';
 import { decodeNpz, encodeNpz, type NpzCompression } from './npz.js';
+import type { Crc32 } from './zip.js';
 
 // save_npz also writes `_is_array` (a bool) for csr_array; it changes nothing here, so it is ignored.
 const MEMBERS = ['indices', 'indptr', 'format', 'shape', 'data'] as const;
@@ -69,7 +70,7 @@ function toEntries(where: string, a: CsrMatrix): Record<string, NdArray> {
  * @example
  * const file = encodeCsrNpz(laplacian([10, 10]), { compression: 'deflate' });
  */
-export function encodeCsrNpz(a: CsrMatrix, options?: { compression?: NpzCompression }): Uint8Array {
+export function encodeCsrNpz(a: CsrMatrix, options?: { compression?: NpzCompression; crc32?: Crc32 }): Uint8Array {
   return encodeNpz(toEntries('encodeCsrNpz', a), options);
 }
 
