@@ -146,36 +146,28 @@ async function loadChecked(cache: CacheManager, category: string, key: string): 
 
 // ---------- the category lock as it is on disk ----------
 //
-// Two layouts are recognised: a lock *file* `<category>/.lock` created with O_EXCL and holding its
-// owner's pid (absent when free), and a lock *token* that is `<category>/.lock` when free and renamed to
-// `<category>/.lock.<pid>.<nonce>` while held. `plantLock` makes the lock look held by `pid` in whichever
-// layout the folder shows, and returns how to let go of it.
+// The lock is a token: `<category>/.lock` when free, renamed to `<category>/.lock.<pid>.<nonce>` while
+// held. `plantLock` makes it look held by `pid` and returns how to let go of it.
 
 async function heldTokens(dir: string): Promise<string[]> {
   return (await fs.readdir(dir)).filter((name) => /^\.lock\.\d+\./.test(name));
 }
 
-async function plantLock(dir: string, pid: number): Promise<{ layout: 'file' | 'token'; path: string; remove: () => Promise<void> }> {
+async function plantLock(dir: string, pid: number): Promise<{ path: string; remove: () => Promise<void> }> {
   const free = join(dir, '.lock');
-  const token = await fs.readFile(free, 'utf8').catch(() => undefined);
-  if (token !== undefined && token.trim() === '') {
-    // A free token: take it as `pid` would have.
-    const held = join(dir, `.lock.${pid}.0badc0de`);
-    await fs.rename(free, held);
-    return { layout: 'token', path: held, remove: () => fs.rename(held, free) };
-  }
-  if (token !== undefined) throw new Error(`plantLock: ${free} is already held (${token})`);
-  if ((await heldTokens(dir)).length > 0) throw new Error(`plantLock: a lock token is already held in ${dir}`);
-  await fs.writeFile(free, `${pid}`, { flag: 'wx' });
-  return { layout: 'file', path: free, remove: () => fs.rm(free) };
+  const held = join(dir, `.lock.${pid}.0badc0de`);
+  if ((await heldTokens(dir)).length > 0) throw new Error(`plantLock: the lock in ${dir} is already held`);
+  // Take the free token as `pid` would have; a folder that never had one gets it held from the start.
+  await fs.rename(free, held).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    await fs.writeFile(held, '', { flag: 'wx' });
+  });
+  return { path: held, remove: () => fs.rename(held, free) };
 }
 
-/** The lock as left in `dir`: held by a pid (file with a pid, or a held token), or free/absent. */
+/** The pids the lock in `dir` is held by (none when free). */
 async function lockHolders(dir: string): Promise<number[]> {
-  const pids = (await heldTokens(dir)).map((name) => Number(name.split('.')[2]));
-  const content = await fs.readFile(join(dir, '.lock'), 'utf8').catch(() => '');
-  if (content.trim() !== '') pids.push(Number(content));
-  return pids;
+  return (await heldTokens(dir)).map((name) => Number(name.split('.')[2]));
 }
 
 /** A pid that belonged to a process which has exited. */
@@ -373,7 +365,7 @@ describe('cache category lock', () => {
     const cache = new CacheManager({ root });
     await cache.listKeys(category);
     const dir = join(root, category);
-    const planted = await plantLock(dir, deadPid());
+    await plantLock(dir, deadPid());
     await cache.save(category, 'after_dead', arrayValue('after_dead', 0, 1, 100));
     expect(await loadChecked(cache, category, 'after_dead')).toBe(valueId(category, 'after_dead', 0, 1));
     expect(await lockHolders(dir)).toEqual([]); // the broken lock is not left behind, nor ours
@@ -381,7 +373,6 @@ describe('cache category lock', () => {
     expect(await loadChecked(cache, category, 'after_dead')).toBe(valueId(category, 'after_dead', 0, 2));
     await cache.close();
     await expectIndexMatchesDisk(root, category);
-    expect(planted.layout).toMatch(/file|token/);
   });
 
   it('a lock held in the name of a live process (this one) makes a save wait until it is released', async () => {
