@@ -9,6 +9,7 @@ import { kernelInfo } from '../src/node.js';
 import type { ComparisonResult } from './_harness.js';
 import { benchCache } from './cache.bench.js';
 import { benchCsr } from './csr.bench.js';
+import { benchFractional } from './fractional.bench.js';
 import { benchGl } from './gl.bench.js';
 import { benchLaplacian } from './laplacian.bench.js';
 import { benchSha256 } from './sha256.bench.js';
@@ -16,6 +17,7 @@ import { benchSha256 } from './sha256.bench.js';
 const BENCHES: Record<string, () => ComparisonResult[] | Promise<ComparisonResult[]>> = {
   sha256: benchSha256,
   gl: benchGl,
+  fractional: benchFractional,
   laplacian: benchLaplacian,
   csr: benchCsr,
   cache: benchCache,

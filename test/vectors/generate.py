@@ -9,8 +9,12 @@
 - laplacian.json: CSR Laplacians assembled as the Kronecker sum of 1-D operators with scipy.sparse,
   the 1-D stencils from the exact central weights, duplicates summed, explicit zeros kept. Accuracy-2
   cases are also checked here against scipy.sparse.linalg.LaplacianNd.
+- fractional.json: by mpmath at 40 digits, Gamma at float64 points; exact fractional derivatives of t^p,
+  Gamma(p+1)/Gamma(p+1-alpha) t^(p-alpha); and the Grünwald–Letnikov and L1 sums of glDerivative and
+  caputoL1 at sampled outputs, for float64 samples defined exactly (dyadic rationals), with exact weights
+  ((-1)^k binom(alpha, k) and (k+1)^(1-alpha) - k^(1-alpha)) and exact h^-alpha.
 
-Run: python3 test/vectors/generate.py   (numpy, scipy, mpmath)
+Run: python3 test/vectors/generate.py [gl fornberg laplacian fractional]   (numpy, scipy, mpmath; default all)
 """
 import json
 import os
@@ -198,8 +202,73 @@ def laplacian_vectors():
                              "cases": cases})
 
 
+# ---------------------------------------------------------------- fractional derivatives
+# Samples that are exact float64 values in Python and JavaScript alike, so no libm enters the reference.
+FRACTIONAL_SAMPLES = {
+    "pseudo": lambda j: ((37 * j) % 101) / 64 + 0.5,  # f_j, scattered in [0.5, 2.08]
+    "square": lambda j: (j * j) / 1048576,  # (j h)^2 for h = 1/1024
+}
+
+
+def gl_sum(alpha, h, f, js):
+    a = mpmath.mpf(alpha)
+    w = [mpmath.mpf(1)]
+    for k in range(1, max(js) + 1):
+        w.append(w[-1] * (k - 1 - a) / k)  # exact recurrence of (-1)^k binom(alpha, k), at 40 digits
+    scale = mpmath.power(mpmath.mpf(h), -a)
+    return [scale * mpmath.fsum(w[k] * f[j - k] for k in range(j + 1)) for j in js]
+
+
+def l1_sum(alpha, h, f, js):
+    a = mpmath.mpf(alpha)
+    beta = 1 - a
+    b = [mpmath.power(k + 1, beta) - mpmath.power(k, beta) for k in range(max(js) + 1)]
+    scale = mpmath.power(mpmath.mpf(h), -a) / mpmath.gamma(2 - a)
+    return [scale * mpmath.fsum(b[k] * (f[j - k] - f[j - k - 1]) for k in range(j)) if j > 0 else mpmath.mpf(0)
+            for j in js]
+
+
+def fractional_vectors():
+    mpmath.mp.dps = 40
+    xs = [1 + i / 16 for i in range(17)] + [1.1, 1.3, 1.7, 1.9, 1.999, 1.000001, 0.5, 0.75, 2.5, 3.75, 7.3, 12.5,
+                                            20.0, 0.1, -0.5, -1.5, -2.3]
+    gamma = [{"x": x, "value": mpmath.nstr(mpmath.gamma(mpmath.mpf(x)), 25)} for x in xs]
+    powers = []
+    for p in (2, 3):
+        for alpha in (0.3, 0.5, 0.7, 1.5, -0.5):
+            for t in (0.5, 1.0):
+                a = mpmath.mpf(alpha)
+                value = mpmath.gamma(p + 1) / mpmath.gamma(p + 1 - a) * mpmath.power(mpmath.mpf(t), p - a)
+                powers.append({"p": p, "alpha": alpha, "t": t, "value": mpmath.nstr(value, 25)})
+    h = 1 / 1024
+    sums = []
+    for n in (500, 3001):
+        js = sorted({j for j in (0, 1, 2, 7, 63, 64, 65, 100, 255, 256, 257, 499, 767, 768, 769, 1000, 2047, 2048, 3000)
+                     if j < n})
+        for name, sample in FRACTIONAL_SAMPLES.items():
+            f = [sample(j) for j in range(n)]
+            assert all(mpmath.mpf(v) == mpmath.mpf(sample(j)) for j, v in enumerate(f))
+            for alpha in (0.5, 0.3, 0.9, 1.5, -0.7):
+                sums.append({"operator": "glDerivative", "samples": name, "n": n, "alpha": alpha, "h": h, "j": js,
+                             "value": [mpmath.nstr(v, 25) for v in gl_sum(alpha, h, f, js)]})
+            for alpha in (0.5, 0.2, 0.9):
+                sums.append({"operator": "caputoL1", "samples": name, "n": n, "alpha": alpha, "h": h, "j": js,
+                             "value": [mpmath.nstr(v, 25) for v in l1_sum(alpha, h, f, js)]})
+    write("fractional.json", {
+        "provenance": provenance("mpmath at 40 digits: gamma, Gamma(p+1)/Gamma(p+1-alpha) t^(p-alpha), and the GL "
+                                 "and L1 sums with exact weights (fsum) for exactly defined float64 samples: "
+                                 "pseudo f_j = ((37 j) mod 101) / 64 + 0.5, square f_j = j^2 / 2^20"),
+        "gamma": gamma, "powers": powers, "sums": sums})
+
+
+SECTIONS = {"gl": gl_vectors, "fornberg": fornberg_vectors, "laplacian": laplacian_vectors,
+            "fractional": fractional_vectors}
+
 if __name__ == "__main__":
-    gl_vectors()
-    fornberg_vectors()
-    laplacian_vectors()
-    print("wrote gl.json, fornberg.json, laplacian.json to", HERE)
+    names = sys.argv[1:] or list(SECTIONS)
+    unknown = [name for name in names if name not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown section(s) {unknown}; known: {list(SECTIONS)}")
+    for name in names:
+        SECTIONS[name]()
+    print("wrote", ", ".join(f"{name}.json" for name in names), "to", HERE)
