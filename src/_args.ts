@@ -9,7 +9,12 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<unknown>).length ?? value.byteLength}`;
-  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    const ctor = proto?.constructor?.name;
+    if (proto !== null && proto !== Object.prototype && ctor) return `an instance of ${ctor}`;
+    return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  }
   return `${typeof value} ${String(value)}`.slice(0, 60);
 }
 

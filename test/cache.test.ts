@@ -244,7 +244,7 @@ describe('CacheManager: damage is detected and repaired', () => {
     const bytes = readFileSync(path);
     bytes[bytes.length - 3] ^= 0x10;
     writeFileSync(path, bytes);
-    const error = await cache.load('state_profiles', 'a').catch((e) => e);
+    const error = (await cache.load('state_profiles', 'a').catch((e: unknown) => e)) as IntegrityError;
     expect(error).toBeInstanceOf(IntegrityError);
     expect(error).toMatchObject({ code: 'EINTEGRITY', category: 'state_profiles', key: 'a', path });
     expect(error.message).toContain(path);

@@ -16,7 +16,8 @@ export class CacheError extends Error {
 
   constructor(code: string, message: string, context: CacheErrorContext = {}, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    // Named explicitly: minifiers rename classes, and users match on error.name.
+    this.name = 'CacheError';
     this.code = code;
     this.category = context.category;
     this.key = context.key;
@@ -28,6 +29,7 @@ export class CacheError extends Error {
 export class CacheMissError extends CacheError {
   constructor(category: string, key: string, path?: string) {
     super('ENOENT', `Cache miss: no entry ${JSON.stringify(key)} in category ${JSON.stringify(category)}`, { category, key, path });
+    this.name = 'CacheMissError';
   }
 }
 
@@ -39,6 +41,7 @@ export class IntegrityError extends CacheError {
   constructor(category: string, key: string, path: string, expected: string, found: string) {
     super('EINTEGRITY', `Integrity check failed for ${category}/${key} (${path}): expected ${expected}, found ${found}; `
       + 'the file is damaged or was changed behind the cache (run validate({ repair: true }))', { category, key, path });
+    this.name = 'IntegrityError';
     this.expected = expected;
     this.found = found;
   }
@@ -48,5 +51,6 @@ export class IntegrityError extends CacheError {
 export class LockTimeoutError extends CacheError {
   constructor(path: string, waitedMs: number) {
     super('ELOCKED', `Timed out after ${waitedMs} ms waiting for the cache lock ${path}, held by a live process`, { path });
+    this.name = 'LockTimeoutError';
   }
 }

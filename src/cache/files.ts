@@ -30,8 +30,12 @@ export interface Files {
   remove(path: string): Promise<boolean>;
   /** Names in the folder (files and folders), or [] when it does not exist. */
   list(path: string): Promise<string[]>;
-  /** Takes the named lock (exclusive across processes); resolves to its release. */
-  lock(path: string, options: { timeoutMs: number }): Promise<() => Promise<void>>;
+  /**
+   * Takes the named lock (exclusive across processes); resolves to its release. A lock whose holder died
+   * is taken over. `transient`: the lock leaves nothing on disk once released (for locks named after keys).
+   * @throws {LockTimeoutError} when a live holder keeps it longer than `timeoutMs`.
+   */
+  lock(path: string, options: { timeoutMs: number; transient?: boolean }): Promise<() => Promise<void>>;
   /** Synchronous append for process exit, where nothing asynchronous runs; false when unsupported. */
   appendSyncAtExit?(path: string, data: Uint8Array): boolean;
 }

@@ -5,10 +5,10 @@
 import { describe, optionsObject, knownKeys } from '../_args.js';
 import { resolveCategories, type CategorySpec } from './categories.js';
 import { CategoryIndex, nowIso, roundMb, type IndexEntry, type IndexFile } from './category-index.js';
-import { CacheError, CacheMissError, IntegrityError } from './errors.js';
+import { CacheError, CacheMissError, IntegrityError, LockTimeoutError } from './errors.js';
 import type { Files } from './files.js';
 import { checkKey } from './keys.js';
-import { decodeValue, encodeValue, type Compression } from './values.js';
+import { classifyValue, decodeValue, encodeValue, type Compression } from './values.js';
 import type { Crc32 } from './formats/zip.js';
 import { validateCategory, type CategoryReport } from './validate.js';
 
@@ -48,7 +48,8 @@ export interface CachePlatform {
   crc32?: Crc32;
 }
 
-const READ_ATTEMPTS = 4;
+// Reads retried while concurrent saves keep replacing the file under a reader.
+const MAX_READ_PASSES = 64;
 
 export class CacheManagerCore {
   /** Where the cache lives (a folder path in Node, a description in browsers). */
@@ -168,18 +169,36 @@ export class CacheManagerCore {
    * const w = await cache.load('fractional_kernels', 'kernel_0.5_0.01_1000');
    */
   async load(category: string, key: string): Promise<unknown> {
-    const where = 'load';
+    return (await this.loadEntry(category, key, { where: 'load' })).value;
+  }
+
+  /**
+   * The value saved under the key together with the index entry it was verified against (so its metadata
+   * describes exactly these bytes, even while other processes save the key again).
+   * @param options - `touch: false` leaves the access count and time alone (for tools that only look);
+   *   `where` names the caller in error messages.
+   * @throws {CacheMissError} (code 'ENOENT') when there is no such entry.
+   * @throws {IntegrityError} (code 'EINTEGRITY') when the file does not match its checksum.
+   */
+  async loadEntry(category: string, key: string, options: { touch?: boolean; where?: string } = {}): Promise<{ value: unknown; entry: IndexEntry }> {
+    const where = options.where ?? 'loadEntry';
     const index = this.index(where, category);
     checkKey(where, key);
     await this.ready();
     let mismatch: { path: string; expected: string; found: string } | undefined;
-    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    let lastLook: string | undefined;
+    for (let pass = 0; pass < MAX_READ_PASSES; pass++) {
       await index.refresh();
       const entry = index.get(key);
       const pending = index.getPending(key);
       if (!entry && !pending) throw new CacheMissError(category, key);
       // A save in progress (or one whose writer died before its rename): the file holds either version.
       const candidates = [pending, entry].filter((e): e is IndexEntry => e !== undefined);
+      // Every rename into place is journalled before it happens: if the index has not changed since a read
+      // that matched nothing, no save raced with that read, and the file is what it is.
+      const look = candidates.map((c) => `${c.file}:${c.checksum}`).join('|');
+      if (look === lastLook) break;
+      lastLook = look;
       for (const file of new Set(candidates.map((c) => c.file))) {
         const path = `${category}/${file}`;
         const bytes = await this.files.read(path);
@@ -188,16 +207,49 @@ export class CacheManagerCore {
         const match = candidates.find((c) => c.file === file && c.checksum === found);
         if (match) {
           const value = decodeValue(bytes, match.value, `${category}/${key}`);
-          if (match === entry) index.touch(key);
+          if (match === entry && options.touch !== false) index.touch(key);
           this.startTimer();
-          return value;
+          return { value, entry: structuredClone(match) };
         }
         mismatch = { path: `${this.root}/${path}`, expected: candidates.find((c) => c.file === file)!.checksum, found };
       }
-      // Changed under us (a concurrent save or delete): look again before calling anything damaged.
+      // Changed under us (a concurrent save or delete)? Look at the index again before calling anything damaged.
     }
     if (mismatch) throw new IntegrityError(category, key, mismatch.path, mismatch.expected, mismatch.found);
     throw new CacheMissError(category, key, `${this.root}/${category}/${(index.get(key) ?? index.getPending(key))?.file}`);
+  }
+
+  /**
+   * Checks, without writing anything, that `save` would accept the value in this category.
+   * @throws {TypeError} for a value the category cannot hold; Error with 'Unknown cache category'.
+   */
+  checkStorable(category: string, value: unknown, where = 'checkStorable'): void {
+    this.index(where, category);
+    classifyValue(where, this.categories[category], value);
+  }
+
+  /** SHA-256 (hex) of the bytes by the platform's fastest engine, the one the index's checksums use. */
+  digest(bytes: Uint8Array): string {
+    return this.checksum(bytes);
+  }
+
+  /**
+   * Takes a lock named after a key, shared with every process on this root: for a caller that computes
+   * the key's value, so that others wait for it instead of computing it too. A lock left by a process
+   * that died is taken over.
+   * @returns its release, or undefined when another live process held it for longer than `timeoutMs`.
+   */
+  async claim(category: string, key: string, { timeoutMs }: { timeoutMs: number }): Promise<(() => Promise<void>) | undefined> {
+    this.index('claim', category);
+    checkKey('claim', key);
+    await this.ready();
+    try {
+      // '@' cannot occur in a key, so no key's lock name is a prefix of another's held token.
+      return await this.files.lock(`${category}/.locks/${key}@`, { timeoutMs, transient: true });
+    } catch (error) {
+      if (error instanceof LockTimeoutError) return undefined;
+      throw error;
+    }
   }
 
   /** Whether the key has an entry. @example await cache.exists('stencils', 'laplacian_2d_64_64_dirichlet') */
@@ -302,19 +354,34 @@ export class CacheManagerCore {
   /**
    * Checks every entry against its file and checksum, and every file against the index. With repair, removes
    * damaged entries and leftover temporary files and rebuilds each index from the files that are sound.
+   * `onProgress(done, total)` is called as entries are checked (total: the entries of every category).
    */
-  async validate(options: { repair?: boolean } = {}): Promise<ValidationReport> {
+  async validate(options: { repair?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ValidationReport> {
     const opts = optionsObject('validate', options);
-    knownKeys('validate', opts, ['repair']);
+    knownKeys('validate', opts, ['repair', 'onProgress']);
     const repair = opts.repair === true;
+    const onProgress = opts.onProgress as ((done: number, total: number) => void) | undefined;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new TypeError(`validate: expected options.onProgress to be a function, got ${describe(onProgress)}`);
+    }
     await this.ready();
     await this.flush();
+    let total = 0;
+    let done = 0;
+    if (onProgress) {
+      for (const index of this.indexes.values()) {
+        await index.refresh();
+        total += index.all().length;
+      }
+    }
+    // Entries saved meanwhile may make `done` pass the first count: the total grows with it.
+    const onEntryChecked = onProgress && (() => { done++; onProgress(done, Math.max(total, done)); });
     const categories: Record<string, CategoryReport> = {};
     const timings: Record<string, number> = {};
     for (const [name, index] of this.indexes) {
       const started = Date.now();
       categories[name] = await validateCategory({
-        files: this.files, index, category: name, spec: this.categories[name], checksum: this.checksum, repair,
+        files: this.files, index, category: name, spec: this.categories[name], checksum: this.checksum, repair, onEntryChecked,
       });
       timings[name] = Date.now() - started;
     }

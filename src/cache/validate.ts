@@ -32,6 +32,8 @@ interface Context {
   spec: CategorySpec;
   checksum: (bytes: Uint8Array) => string;
   repair: boolean;
+  /** Called as each index entry is taken up for checking (for progress reports). */
+  onEntryChecked?: () => void;
 }
 
 // A temporary file younger than this may belong to a save in progress in another process.
@@ -46,6 +48,7 @@ export async function validateCategory(ctx: Context): Promise<CategoryReport> {
     const sound = new Map<string, IndexEntry>();
     const referenced = new Set<string>();
     for (const entry of index.all()) {
+      ctx.onEntryChecked?.();
       referenced.add(entry.file);
       const bytes = await files.read(`${category}/${entry.file}`);
       if (bytes === undefined) {

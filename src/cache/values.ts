@@ -66,6 +66,36 @@ function checkMetadata(where: string, metadata: unknown): Record<string, unknown
   return structuredClone(metadata);
 }
 
+type ValueForm = 'bytes' | 'buffer' | 'tensor' | 'tensors' | 'checkpoint' | 'json' | 'array' | 'ndarray' | 'csr' | 'record';
+
+/**
+ * Which form of file a value takes in a category, without encoding it: what `save` would accept.
+ * @throws {TypeError} for a value the category cannot hold (the message says what it holds).
+ */
+export function classifyValue(where: string, spec: CategorySpec, value: unknown): ValueForm {
+  if (spec.kind === 'bytes') {
+    if (value instanceof Uint8Array) return 'bytes';
+    if (value instanceof ArrayBuffer) return 'buffer';
+    throw new TypeError(`${where}: this category expects bytes (Uint8Array or ArrayBuffer), got ${describe(value)}`);
+  }
+  if (spec.kind === 'tensors') {
+    if (isTypedArray(value) || isNdArray(value)) return 'tensor';
+    if (isCheckpoint(value)) return 'checkpoint';
+    if (isTensorRecord(value)) return 'tensors';
+    if (isPlainJson(value)) return 'json';
+    throw new TypeError(`${where}: this category expects tensors (a record of typed arrays or { data, shape }, `
+      + `or a checkpoint { model_state_dict, ... }) or plain JSON, got ${describe(value)}`);
+  }
+  if (isTypedArray(value)) return 'array';
+  if (isNdArray(value)) return 'ndarray';
+  if (isCsrMatrix(value)) return 'csr';
+  if (isArrayRecord(value)) return 'record';
+  if (isPlainJson(value)) return 'json';
+  const problem = isPlainObject(value) || Array.isArray(value) ? findJsonProblem(value) : undefined;
+  throw new TypeError(`${where}: this category expects arrays (typed arrays, { data, shape }, records of them, `
+    + `CSR matrices) or plain JSON, got ${describe(value)}${problem ? `: ${problem.path} is ${problem.got}` : ''}`);
+}
+
 /**
  * Turns a value into the bytes of its file, checking everything before anything is written.
  * @throws {TypeError} for a value the category cannot hold (the message says what it holds).
@@ -81,46 +111,38 @@ export function encodeValue(
   const done = (ext: EncodedValue['ext'], bytes: Uint8Array, description: Record<string, unknown>): EncodedValue =>
     ({ ext, bytes, description, ...(metadata ? { metadata } : {}) });
 
-  if (spec.kind === 'bytes') {
-    if (value instanceof Uint8Array) return done('dat', value, { kind: 'bytes', as: 'Uint8Array' });
-    if (value instanceof ArrayBuffer) return done('dat', new Uint8Array(value), { kind: 'bytes', as: 'ArrayBuffer' });
-    throw new TypeError(`${where}: this category expects bytes (Uint8Array or ArrayBuffer), got ${describe(value)}`);
-  }
-  if (spec.kind === 'tensors') {
-    if (isTypedArray(value) || isNdArray(value)) {
+  const form = classifyValue(where, spec, value);
+  switch (form) {
+    case 'bytes': return done('dat', value as Uint8Array, { kind: 'bytes', as: 'Uint8Array' });
+    case 'buffer': return done('dat', new Uint8Array(value as ArrayBuffer), { kind: 'bytes', as: 'ArrayBuffer' });
+    case 'tensor':
       return done('safetensors', encodeCheckpoint({ tensor: value } as Parameters<typeof encodeCheckpoint>[0]), { kind: 'tensor' });
+    case 'checkpoint':
+    case 'tensors':
+      return done('safetensors', encodeCheckpoint(value as Parameters<typeof encodeCheckpoint>[0]), { kind: form });
+    case 'json': return done('json', encodeJson(value, where), { kind: 'json' });
+    case 'array': {
+      const data = value as TypedArray;
+      const array = { data, shape: [data.length] };
+      return done('npz', encodeNpz({ data: array }, { compression, crc32 }), { kind: 'array', ...summary(array) });
     }
-    if (isCheckpoint(value) || isTensorRecord(value)) {
-      return done('safetensors', encodeCheckpoint(value), { kind: isCheckpoint(value) ? 'checkpoint' : 'tensors' });
+    case 'ndarray':
+      return done('npz', encodeNpz({ data: value as NdArray }, { compression, crc32 }), { kind: 'ndarray', ...summary(value as NdArray) });
+    case 'csr': {
+      const matrix = value as CsrMatrix;
+      return done('npz', encodeCsrNpz(matrix, { compression, crc32 }), { kind: 'csr', shape: matrix.shape, nnz: matrix.data.length });
     }
-    if (isPlainJson(value)) return done('json', encodeJson(value, where), { kind: 'json' });
-    throw new TypeError(`${where}: this category expects tensors (a record of typed arrays or { data, shape }, `
-      + `or a checkpoint { model_state_dict, ... }) or plain JSON, got ${describe(value)}`);
-  }
-  if (isTypedArray(value)) {
-    const array = { data: value, shape: [value.length] };
-    return done('npz', encodeNpz({ data: array }, { compression, crc32 }), { kind: 'array', ...summary(array) });
-  }
-  if (isNdArray(value)) {
-    return done('npz', encodeNpz({ data: value }, { compression, crc32 }), { kind: 'ndarray', ...summary(value) });
-  }
-  if (isCsrMatrix(value)) {
-    return done('npz', encodeCsrNpz(value, { compression, crc32 }), { kind: 'csr', shape: value.shape, nnz: value.data.length });
-  }
-  if (isArrayRecord(value)) {
-    const entries: Record<string, NdArray> = {};
-    const members: Record<string, unknown> = {};
-    for (const [name, member] of Object.entries(value)) {
-      const array = isTypedArray(member) ? { data: member, shape: [member.length] } : member;
-      entries[name] = array;
-      members[name] = { form: isTypedArray(member) ? 'array' : 'ndarray', ...summary(array) };
+    case 'record': {
+      const entries: Record<string, NdArray> = {};
+      const members: Record<string, unknown> = {};
+      for (const [name, member] of Object.entries(value as Record<string, TypedArray | NdArray>)) {
+        const array = isTypedArray(member) ? { data: member, shape: [member.length] } : member;
+        entries[name] = array;
+        members[name] = { form: isTypedArray(member) ? 'array' : 'ndarray', ...summary(array) };
+      }
+      return done('npz', encodeNpz(entries, { compression, crc32 }), { kind: 'record', members });
     }
-    return done('npz', encodeNpz(entries, { compression, crc32 }), { kind: 'record', members });
   }
-  if (isPlainJson(value)) return done('json', encodeJson(value, where), { kind: 'json' });
-  const problem = isPlainObject(value) || Array.isArray(value) ? findJsonProblem(value) : undefined;
-  throw new TypeError(`${where}: this category expects arrays (typed arrays, { data, shape }, records of them, `
-    + `CSR matrices) or plain JSON, got ${describe(value)}${problem ? `: ${problem.path} is ${problem.got}` : ''}`);
 }
 
 function member(array: NdArray, form: unknown, what: string): TypedArray | NdArray {

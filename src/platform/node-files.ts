@@ -18,6 +18,8 @@ import { TEMP_PREFIX, type FileStat, type Files } from '../cache/files.js';
 const RENAME_RETRIES = 8; // Windows: a rename over a file that is open elsewhere fails for a moment
 // A lock held this long is broken even if its holder's pid looks alive (the pid may have been reused).
 const STALE_LOCK_MS = 10 * 60_000;
+// A lock token nobody has seen for this long (while its folder's marker says one was made) was deleted.
+const LOST_TOKEN_MS = 2_000;
 
 function isCode(error: unknown, ...codes: string[]): boolean {
   return typeof error === 'object' && error !== null && codes.includes((error as { code?: string }).code ?? '');
@@ -31,6 +33,17 @@ function alive(pid: number): boolean {
     return true;
   } catch (error) {
     return isCode(error, 'EPERM');
+  }
+}
+
+/** Creates an empty file unless one exists; true when this call made it. */
+function createIfAbsent(file: string): boolean {
+  try {
+    writeFileSync(file, '', { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (isCode(error, 'EEXIST')) return false;
+    throw error;
   }
 }
 
@@ -161,19 +174,23 @@ export class NodeFiles implements Files {
    * `<path>.<pid>.<nonce>`. A rename is atomic, so only one process can take the free token, and it
    * costs two renames per hold where creating and deleting a lock file costs a create and an unlink (on
    * some file systems 20x more). A token held by a process that died is taken over by renaming it
-   * directly, which again only one waiter can win; a missing token is created with O_EXCL.
+   * directly, which again only one waiter can win; a missing token is created with O_EXCL. A transient
+   * lock removes its token on release instead, so locks named after keys leave no files behind.
    */
-  async lock(path: string, { timeoutMs }: { timeoutMs: number }): Promise<() => Promise<void>> {
+  async lock(path: string, { timeoutMs, transient = false }: { timeoutMs: number; transient?: boolean }): Promise<() => Promise<void>> {
     const free = this.abs(path);
     const mine = `${free}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    if (transient) mkdirSync(dirname(free), { recursive: true });
     const release = async () => {
       try {
-        renameWithRetries(mine, free);
+        if (transient) rmSync(mine);
+        else renameWithRetries(mine, free);
       } catch (error) {
         if (!isCode(error, 'ENOENT')) throw error; // taken over as stale: no longer ours to give back
       }
     };
     const started = Date.now();
+    let missingSince: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         renameSync(free, mine);
@@ -183,14 +200,20 @@ export class NodeFiles implements Files {
       }
       const holder = this.holder(free);
       if (holder === undefined) {
-        // No token at all (a new folder): make one; O_EXCL lets only one process do it.
-        try {
-          writeFileSync(free, '', { flag: 'wx' });
-        } catch (error) {
-          if (!isCode(error, 'EEXIST')) throw error;
+        if (transient) {
+          // A transient token exists only while held: make one (O_EXCL: one process does).
+          createIfAbsent(free);
+        } else {
+          // No token in sight. A directory listing can miss a file while it is being renamed, so this may
+          // be a token changing hands: only the process that makes the marker (once per folder) makes the
+          // token, so there is never a second one. A token missing for long was deleted behind the cache.
+          missingSince ??= Date.now();
+          if (createIfAbsent(`${free}-made`) || Date.now() - missingSince > LOST_TOKEN_MS) createIfAbsent(free);
+          else await sleep(1);
         }
         continue;
       }
+      missingSince = undefined;
       if (holder.stale) {
         try {
           renameSync(holder.file, mine);
