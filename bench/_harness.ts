@@ -182,7 +182,7 @@ function prepare<C extends { name: string }>(spec: { name: string; subject: C; b
   };
 }
 
-function summarize(
+export function summarize(
   spec: Omit<ComparisonSpec, 'subject' | 'baselines'> & { subject: { name: string }; baselines: { name: string }[] },
   rounds: number, sliceMs: number, counts: number[], times: number[][],
 ): ComparisonResult {

@@ -7,20 +7,27 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelInfo } from '../src/node.js';
 import type { ComparisonResult } from './_harness.js';
+import { benchBundle, type BundleSize } from './bundle.bench.js';
 import { benchCache } from './cache.bench.js';
 import { benchCsr } from './csr.bench.js';
 import { benchFractional } from './fractional.bench.js';
 import { benchGl } from './gl.bench.js';
 import { benchLaplacian } from './laplacian.bench.js';
+import { benchMemo } from './memo.bench.js';
 import { benchSha256 } from './sha256.bench.js';
 
-const BENCHES: Record<string, () => ComparisonResult[] | Promise<ComparisonResult[]>> = {
+// Timed comparisons, and the browser bundle's sizes (which have no baseline to be timed against).
+type BenchResult = ComparisonResult | BundleSize;
+
+const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   sha256: benchSha256,
   gl: benchGl,
   fractional: benchFractional,
   laplacian: benchLaplacian,
   csr: benchCsr,
   cache: benchCache,
+  memo: benchMemo,
+  bundle: benchBundle,
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
   console.log(`${context.machine.cpu}, ${context.machine.cores} cores, node ${context.machine.node}, kernels: ${context.kernel.build} build`);
   console.log('Times are medians over rounds; MB/s and GB/s count 10^6 and 10^9 bytes.\n');
   mkdirSync(resultsDir, { recursive: true });
-  const all: Record<string, ComparisonResult[]> = {};
+  const all: Record<string, BenchResult[]> = {};
   for (const [name, bench] of Object.entries(BENCHES)) {
     if (only.length > 0 && !only.includes(name)) continue;
     console.log(`== ${name} ==\n`);
@@ -64,7 +71,7 @@ async function main(): Promise<void> {
     writeJson(name, { ...context, bench: name, comparisons: all[name] });
   }
   if (only.length === 0) writeJson('latest', { ...context, benches: all });
-  const targets = Object.values(all).flat().flatMap((c) => c.targets.map((t) => ({ comparison: c.name, ...t })));
+  const targets = Object.values(all).flat().flatMap((c) => ('targets' in c ? c.targets : []).map((t) => ({ comparison: c.name, ...t })));
   console.log('== targets ==\n');
   for (const t of targets) {
     console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.comparison}: ${t.label} >= ${t.atLeast.toFixed(2)}x vs ${t.baseline} (${t.measured.toFixed(2)}x)`);

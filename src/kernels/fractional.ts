@@ -22,13 +22,6 @@ const LEAF = 128;
 // Zero doubles the kernel keeps on either side of the samples (its direct sum reads 8 outputs at a time).
 const PAD = 8;
 
-// These two kernels' signatures, beside the shared ones of src/wasm/exports.ts (where they could move).
-interface FractionalExports extends KernelExports {
-  glDerivativeHistory(fPtr: number, n: number, alpha: number, scale: number, near: number, leaf: number,
-    wPtr: number, outPtr: number, workPtr: number, fftLen: number): void;
-  caputoL1History(fPtr: number, n: number, beta: number, scale: number, near: number, leaf: number,
-    wPtr: number, outPtr: number, workPtr: number, fftLen: number): void;
-}
 
 /**
  * The Riemann–Liouville derivative of order alpha of samples f_j = f(j h), j = 0..n-1, by Grünwald–Letnikov:
@@ -161,13 +154,13 @@ function plan(terms: number, path: Path): Plan {
 
 // Stages f, runs the kernel with the given plan, and copies its n outputs to y.
 function convolve(where: string, f: Float64Array, p: Plan, y: Float64Array,
-  run: (k: FractionalExports, plan: Plan, at: Addresses) => void): Float64Array {
+  run: (k: KernelExports, plan: Plan, at: Addresses) => void): Float64Array {
   const n = f.length;
   return runKernel(where, (k) => {
     const [fBuffer, w, out, work] = layout(k, (n + 2 * PAD) * 8, n * 8, (n + PAD) * 8, p.workDoubles * 8);
     const at = { f: fBuffer + PAD * 8, w, out, work };
     f64View(k, at.f, n).set(f);
-    run(k as FractionalExports, p, at);
+    run(k, p, at);
     y.set(f64View(k, out, n));
     return y;
   });

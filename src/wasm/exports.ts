@@ -14,6 +14,10 @@ export interface KernelExports {
     xPtr: number, nCols: number, outPtr: number): number;
   sha256Blocks(statePtr: number, dataPtr: number, nBlocks: number): void;
   sha256Finish(statePtr: number, dataPtr: number, len: number, totalBytes: number, outPtr: number): void;
+  glDerivativeHistory(fPtr: number, n: number, alpha: number, scale: number, near: number, leaf: number,
+    wPtr: number, outPtr: number, workPtr: number, fftLen: number): void;
+  caputoL1History(fPtr: number, n: number, beta: number, scale: number, near: number, leaf: number,
+    wPtr: number, outPtr: number, workPtr: number, fftLen: number): void;
 }
 
 /** Which binary runs the kernels: the SIMD build where the engine validates it, else the scalar one. */
