@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Builds dist/ (the dase-cache binary the CLI tests run) when src/ changed; once per run.
+    globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup-build.ts'],
     testTimeout: 60_000,
     reporters: process.env.CI ? ['default', ['json', { outputFile: 'test/artifacts/vitest.json' }]] : ['default'],

@@ -1,0 +1,90 @@
+// Which cache a command works on: the root from --root or the environment, the categories it holds
+// (the defaults plus any other folder with an index.json), and checks on the names a user types.
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CacheManager, DEFAULT_CATEGORIES, type CategoryKind, type CategorySpec } from '../node.js';
+import { usageError } from './errors.js';
+
+/** The root a command works on: --root, else $DASE_CACHE_DIR, else ./cache (as CacheManager picks it). */
+export function resolveRoot(option: string | undefined): string {
+  if (option !== undefined && option === '') throw usageError('--root: expected a folder path, got an empty string');
+  return option ?? (process.env.DASE_CACHE_DIR || './cache');
+}
+
+const CATEGORY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+// What a category created with `categories: { name: { kind } }` holds, judged by the values it stores.
+function kindOf(indexPath: string): CategoryKind {
+  try {
+    const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { entries?: Record<string, { value?: { kind?: unknown } }> };
+    const kinds = new Set(Object.values(index.entries ?? {}).map((e) => e?.value?.kind));
+    if (kinds.has('bytes')) return 'bytes';
+    if (kinds.has('tensor') || kinds.has('tensors') || kinds.has('checkpoint')) return 'tensors';
+  } catch {
+    // An unreadable index: validate reports it; for listing, 'arrays' is as good as any.
+  }
+  return 'arrays';
+}
+
+/** Category folders under `root` beyond the default ones: folders holding an index.json. */
+export function discoverCategories(root: string): Record<string, CategorySpec> {
+  const found: Record<string, CategorySpec> = {};
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    const index = join(root, name, 'index.json');
+    if (Object.hasOwn(DEFAULT_CATEGORIES, name) || !CATEGORY_NAME.test(name) || !existsSync(index)) continue;
+    found[name] = { kind: kindOf(index), description: 'found on disk' };
+  }
+  return found;
+}
+
+/** Whether `root` holds a dase-cache: at least one category folder with its index.json. */
+function holdsCache(root: string): boolean {
+  if (Object.keys(DEFAULT_CATEGORIES).some((name) => existsSync(join(root, name, 'index.json')))) return true;
+  return Object.keys(discoverCategories(root)).length > 0;
+}
+
+/**
+ * Opens the cache at `root` with every category found there.
+ * @param create - make the cache if the root has none (warmup); otherwise a root without a cache is a
+ *   usage error, so that a mistyped --root is reported instead of being filled with category folders.
+ * @throws {CliError} (exit 2)
+ */
+export function openCache(root: string, { create = false } = {}): CacheManager {
+  const absolute = resolve(root);
+  if (!create && !holdsCache(absolute)) {
+    const what = existsSync(absolute) && statSync(absolute).isDirectory() ? 'holds no dase-cache (no <category>/index.json)' : 'does not exist';
+    throw usageError(`the cache root ${root} ${what}; pass --root <dir> or set DASE_CACHE_DIR to the cache's folder`);
+  }
+  return new CacheManager({ root, categories: discoverCategories(absolute) });
+}
+
+/**
+ * The category, checked against the cache's.
+ * @throws {CliError} (exit 2) naming the known categories.
+ */
+export function checkCategory(cache: CacheManager, category: string): string {
+  if (!Object.hasOwn(cache.categories, category)) {
+    throw usageError(`unknown category ${JSON.stringify(category)}; known categories: ${Object.keys(cache.categories).join(', ')}`);
+  }
+  return category;
+}
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/**
+ * A key as typed, checked against the cache's key pattern before it reaches the cache.
+ * @throws {CliError} (exit 2)
+ */
+export function checkKeyArg(key: string): string {
+  if (!KEY.test(key)) {
+    throw usageError(`bad key ${JSON.stringify(key)}: keys are letters, digits, '.', '_' and '-', at most 200, starting with a letter or digit`);
+  }
+  return key;
+}
