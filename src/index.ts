@@ -1,3 +1,6 @@
-// dase-cache for browsers and other non-Node engines (the `browser` and `default` export conditions).
+// dase-cache for browsers and other non-Node engines (the `browser` and `default` export conditions):
+// no `node:` import anywhere on its paths.
 export * from './core.js';
 export { checksum } from './platform/browser.js';
+export { CacheManager } from './platform/browser-cache.js';
+export type { BrowserCacheManagerOptions } from './platform/browser-cache.js';
