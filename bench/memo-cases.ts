@@ -1,7 +1,7 @@
 // The cached kernels and operators the memoization benchmark measures, at several sizes; shared by the
 // benchmark and the fresh processes it starts (bench/memo-fresh.ts).
 import {
-  caputoL1, fdCoefficients, fornbergWeights, glDerivative, glWeights, laplacian, type CachedKernels, type MemoCall,
+  caputoL1, fdCoefficients, fornbergWeights, fractionalKernel, glDerivative, laplacian, type CachedKernels, type MemoCall,
 } from '../src/node.js';
 
 export interface MemoCase {
@@ -22,7 +22,7 @@ export function memoCases(): MemoCase[] {
   for (const n of [1e3, 1e5, 1e6]) {
     cases.push({
       name: `fractionalKernel(0.5, 0.01, ${n})`,
-      compute: () => { const w = glWeights(0.5, n); const scale = 0.01 ** -0.5; for (let i = 0; i < n; i++) w[i] *= scale; return w; },
+      compute: () => fractionalKernel(0.5, 0.01, n),
       call: (k) => k.fractionalKernel.withInfo(0.5, 0.01, n),
     });
   }

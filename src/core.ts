@@ -2,7 +2,7 @@
 
 export { init, kernelInfo, simdSupported } from './wasm/loader.js';
 export type { InitOptions, KernelBuild, KernelInfo } from './wasm/loader.js';
-export { glWeights, glWeightsInto } from './kernels/gl.js';
+export { fractionalKernel, glWeights, glWeightsInto } from './kernels/gl.js';
 export { caputoL1, glDerivative } from './kernels/fractional.js';
 export { fdCoefficients, fornbergWeights } from './kernels/fornberg.js';
 export type { FdStencil, StencilKind } from './kernels/fornberg.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { glWeights, glWeightsInto } from '../src/node.js';
+import { fractionalKernel, glWeights, glWeightsInto } from '../src/node.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/gl.json', import.meta.url), 'utf8')) as {
   cases: { alpha: number; n: number; k: number[]; w: string[] }[];
@@ -69,5 +69,16 @@ describe('glWeights', () => {
     expect(() => glWeightsInto([0, 0] as unknown as Float64Array, 0.5)).toThrow(/expected out to be a Float64Array, got an array of length 2/);
     expect(() => glWeightsInto(new Float32Array(4) as unknown as Float64Array, 0.5)).toThrow(TypeError);
     expect(glWeights(0.5, 3)).toEqual(new Float64Array([1, -0.5, -0.125])); // still usable
+  });
+});
+
+describe('fractionalKernel', () => {
+  it('is the GL weights scaled by dt^-alpha, and refuses a step that is not positive', () => {
+    const w = glWeights(0.5, 100);
+    const k = fractionalKernel(0.5, 0.01, 100);
+    for (let i = 0; i < 100; i++) expect(k[i]).toBe(w[i] * 0.01 ** -0.5);
+    expect(() => fractionalKernel(0.5, 0, 10)).toThrow(/expected dt > 0, got 0/);
+    expect(() => fractionalKernel(0.5, NaN, 10)).toThrow(RangeError);
+    expect(() => fractionalKernel(NaN, 0.01, 10)).toThrow(/alpha/);
   });
 });

@@ -4,12 +4,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CacheManager, DEFAULT_CATEGORIES, type CategoryKind, type CategorySpec } from '../node.js';
+import { defaultCacheRoot } from '../platform/node-cache.js';
 import { usageError } from './errors.js';
 
 /** The root a command works on: --root, else $DASE_CACHE_DIR, else ./cache (as CacheManager picks it). */
 export function resolveRoot(option: string | undefined): string {
   if (option !== undefined && option === '') throw usageError('--root: expected a folder path, got an empty string');
-  return option ?? (process.env.DASE_CACHE_DIR || './cache');
+  return option ?? defaultCacheRoot();
 }
 
 const CATEGORY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -53,3 +53,25 @@ export function glWeights(alpha: number, n: number): Float64Array {
   integerInRange('glWeights', 'n', n, 0, Number.MAX_SAFE_INTEGER);
   return glWeightsInto(new Float64Array(n), alpha);
 }
+
+/**
+ * The fractional kernel of a time step: the first n GL weights scaled by dt^-alpha, so that
+ * sum_k K_k f(t - k dt) approximates D^alpha f(t). What the cache's `fractional_kernels/kernel_<alpha>_<dt>_<n>`
+ * entries hold.
+ * @param alpha - order of the derivative; finite.
+ * @param dt - the time step, finite and > 0.
+ * @param n - number of weights, a non-negative safe integer.
+ * @returns a new Float64Array of length n.
+ * @throws {TypeError} when an argument is not a number.
+ * @throws {RangeError} for NaN or infinite alpha, dt not > 0, or a bad n.
+ * @example
+ * fractionalKernel(0.5, 0.01, 3); // Float64Array [10, -5, -1.25]
+ */
+export function fractionalKernel(alpha: number, dt: number, n: number): Float64Array {
+  finiteNumber('fractionalKernel', 'dt', dt);
+  if (!(dt > 0)) throw new RangeError(`fractionalKernel: expected dt > 0, got ${dt}`);
+  const w = glWeights(alpha, n);
+  const scale = dt ** -alpha;
+  for (let k = 0; k < w.length; k++) w[k] *= scale;
+  return w;
+}

@@ -5,7 +5,7 @@ import type { CacheManagerCore } from '../cache/manager.js';
 import type { CsrMatrix } from '../kernels/csr.js';
 import { caputoL1, glDerivative } from '../kernels/fractional.js';
 import { fdCoefficients, fornbergWeights, type FdStencil, type StencilKind } from '../kernels/fornberg.js';
-import { glWeights } from '../kernels/gl.js';
+import { fractionalKernel, glWeights } from '../kernels/gl.js';
 import { laplacian, type LaplacianOptions } from '../kernels/laplacian.js';
 import { planLaplacian } from '../kernels/laplacian-axes.js';
 import { formatNumber } from './keys.js';
@@ -69,12 +69,7 @@ export function cachedKernels(cache: CacheManagerCore, options: CachedKernelsOpt
   knownKeys('cachedKernels', opts, ['policy', 'memory']);
   const common = { cache, policy: options.policy, memory: options.memory };
   return {
-    fractionalKernel: memoize((alpha: number, dt: number, count: number) => {
-      const w = glWeights(alpha, count);
-      const scale = dt ** -alpha;
-      for (let k = 0; k < w.length; k++) w[k] *= scale;
-      return w;
-    }, { ...common, category: 'fractional_kernels', name: 'fractionalKernel', key: (alpha, dt, count) => `kernel_${n(alpha)}_${n(dt)}_${n(count)}` }),
+    fractionalKernel: memoize(fractionalKernel, { ...common, category: 'fractional_kernels', key: (alpha, dt, count) => `kernel_${n(alpha)}_${n(dt)}_${n(count)}` }),
 
     glWeights: memoize(glWeights, { ...common, category: 'fractional_kernels', key: (alpha, count) => `gl_${n(alpha)}_${n(count)}` }),
 

@@ -22,8 +22,13 @@ function installExitHook(): void {
   process.on('exit', () => { for (const cache of open) cache.flushAtExit(); });
 }
 
+/** Where a cache lives when no root is given: $DASE_CACHE_DIR, else ./cache. */
+export function defaultCacheRoot(): string {
+  return process.env.DASE_CACHE_DIR || './cache';
+}
+
 function resolveRoot(root: unknown): string {
-  if (root === undefined) return process.env.DASE_CACHE_DIR || './cache';
+  if (root === undefined) return defaultCacheRoot();
   if (typeof root !== 'string' || root === '') throw new TypeError(`CacheManager: expected options.root to be a folder path, got ${describe(root)}`);
   return root;
 }
