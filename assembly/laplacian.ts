@@ -39,7 +39,8 @@ const AXIS_BYTES: usize = 32;
 
 /**
  * Assembles rows [rowStart, rowEnd) of the CSR matrix. Writes indptr[rowStart+1 .. rowEnd] (absolute,
- * starting from nnzStart) to indptrPtr, and the rows' column indices and values to indicesPtr, dataPtr.
+ * starting from nnzStart) to indptrPtr, and the rows' column indices and values to indicesPtr, dataPtr;
+ * with dataPtr 0, the values are left out (the caller has them already: see src/kernels/laplacian.ts).
  * Returns the number of entries written.
  */
 export function laplacianCsrBand(
@@ -57,6 +58,18 @@ export function laplacianCsrBand(
   let e = 0;
   let p = rowStart;
   while (p < rowEnd) {
+    // A whole line (fixed i0, i1) that shares its table rows with the line before it along axis 1, or
+    // along axis 0, is that line shifted: copy it with the shift when the band holds both.
+    if (i2 == 0 && p + n2 <= rowEnd) {
+      const back = i1 > 0 && rowOf(desc, 1, i1) == rowOf(desc, 1, i1 - 1) ? n2
+        : i0 > 0 && rowOf(desc, 0, i0) == rowOf(desc, 0, i0 - 1) ? s0 : 0;
+      if (back != 0 && p - back >= rowStart) {
+        e = repeatLine(indptrPtr, indicesPtr, dataPtr, rowStart, nnzStart, p, back, n2, e);
+        p += n2;
+        if (++i1 == n1) { i1 = 0; i0++; }
+        continue;
+      }
+    }
     const first = e;
     e = writeRow(desc, p, i0, i1, i2, n2, s0, indicesPtr, dataPtr, e);
     store<i32>(indptrPtr + (<usize>(p - rowStart) << 2), nnzStart + e);
@@ -90,46 +103,73 @@ export function laplacianCsrBand(
   const a2 = axisPtr(desc, 2, r2), m2 = axisSplit(desc, 2, r2), z2 = axisPtr(desc, 2, r2 + 1);
   for (let t = a0; t < m0; t++, e++) {
     store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
-    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
+    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
   }
   for (let t = a1; t < m1; t++, e++) {
     store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
-    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
+    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
   }
   for (let t = a2; t < m2; t++, e++) {
     store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
-    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
+    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
   }
   store<i32>(indicesPtr + (<usize>e << 2), p);
-  store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1) + axisDiag(desc, 2, r2));
+  if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1) + axisDiag(desc, 2, r2));
   e++;
   for (let t = m2; t < z2; t++, e++) {
     store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
-    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
+    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
   }
   for (let t = m1; t < z1; t++, e++) {
     store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
-    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
+    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
   }
   for (let t = m0; t < z0; t++, e++) {
     store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
-    store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
+    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
   }
   return e;
 }
 
+// Line p (its n2 rows) as a copy of line p - back, already in the band, with columns and row ends
+// shifted. Returns the entry count after it.
+function repeatLine(
+  indptrPtr: usize, indicesPtr: usize, dataPtr: usize, rowStart: i32, nnzStart: i32, p: i32, back: i32, n2: i32, e: i32,
+): i32 {
+  const source = p - back;
+  const from = source == rowStart ? 0 : load<i32>(indptrPtr + (<usize>(source - 1 - rowStart) << 2)) - nnzStart;
+  const len = load<i32>(indptrPtr + (<usize>(source + n2 - 1 - rowStart) << 2)) - nnzStart - from;
+  copyAdding(indicesPtr + (<usize>e << 2), indicesPtr + (<usize>from << 2), len, back);
+  if (dataPtr) memory.copy(dataPtr + (<usize>e << 3), dataPtr + (<usize>from << 3), <usize>len << 3);
+  copyAdding(indptrPtr + (<usize>(p - rowStart) << 2), indptrPtr + (<usize>(source - rowStart) << 2), n2, e - from);
+  return e + len;
+}
+
+// dst[x] = src[x] + add for count i32 values; the ranges do not overlap.
+function copyAdding(dst: usize, src: usize, count: i32, add: i32): void {
+  let x = 0;
+  if (ASC_FEATURE_SIMD) {
+    const shift = i32x4.splat(add);
+    for (; x + 3 < count; x += 4) {
+      const at = <usize>x << 2;
+      v128.store(dst + at, i32x4.add(v128.load(src + at), shift));
+    }
+  }
+  for (; x < count; x++) store<i32>(dst + (<usize>x << 2), load<i32>(src + (<usize>x << 2)) + add);
+}
+
 // Rows that repeat the row of `len` entries starting at entry `first`, each shifted one column further:
 // entry x of the block equals entry x - len with its column + 1. From four rows on, entry x equals
-// entry x - 4*len with column + 4, a distance wide enough for whole-vector copies.
+// entry x - 4*len with column + 4, a distance wide enough for whole-vector copies. Values (unless
+// dataPtr is 0) repeat with period len.
 function replicateRows(
   indptrOut: usize, indicesPtr: usize, dataPtr: usize, first: i32, len: i32, run: i32, nnzStart: i32,
 ): void {
-  let e = first + len;
   const end = first + len * (run + 1);
+  let e = first + len;
   const seed = min(end, first + 4 * len);
   for (; e < seed; e++) {
     store<i32>(indicesPtr + (<usize>e << 2), load<i32>(indicesPtr + (<usize>(e - len) << 2)) + 1);
-    store<f64>(dataPtr + (<usize>e << 3), load<f64>(dataPtr + (<usize>(e - len) << 3)));
   }
   const back = 4 * len;
   if (ASC_FEATURE_SIMD) {
@@ -137,14 +177,20 @@ function replicateRows(
     for (; e + 3 < end; e += 4) {
       const i = indicesPtr + (<usize>e << 2);
       v128.store(i, i32x4.add(v128.load(i - (<usize>back << 2)), four));
-      const d = dataPtr + (<usize>e << 3);
-      v128.store(d, v128.load(d - (<usize>back << 3)));
-      v128.store(d, v128.load(d - (<usize>back << 3), 16), 16);
     }
   }
   for (; e < end; e++) {
     store<i32>(indicesPtr + (<usize>e << 2), load<i32>(indicesPtr + (<usize>(e - back) << 2)) + 4);
-    store<f64>(dataPtr + (<usize>e << 3), load<f64>(dataPtr + (<usize>(e - back) << 3)));
+  }
+  if (dataPtr) {
+    // Doubling copies: each reads only entries already written, so none overlaps its source.
+    const row = dataPtr + (<usize>first << 3);
+    const total = len * (run + 1);
+    for (let have = len; have < total;) {
+      const count = min(have, total - have);
+      memory.copy(row + (<usize>have << 3), row, <usize>count << 3);
+      have += count;
+    }
   }
   let ptr = nnzStart + first + len;
   for (let r = 0; r < run; r++) {

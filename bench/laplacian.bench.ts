@@ -5,6 +5,7 @@
 
 import { applyLaplacian, laplacian, type Boundary, type CsrMatrix, type LaplacianAccuracy, type LaplacianOptions } from '../src/node.js';
 import { compare, type ComparisonResult } from './_harness.js';
+import { tsLaplacianCsrGeneral } from './laplacian-general.js';
 
 const GRID_2D = [2048, 2048];
 const GRID_3D = [64, 64, 64];
@@ -77,83 +78,6 @@ function tsLaplacianCsr(n0: number, n1: number, n2: number): CsrMatrix {
   return { shape: [size, size], indptr, indices, data };
 }
 
-// Central second-difference weights on a unit grid, for offsets -r..r: the standard ones, written out
-// as a user would copy them from a table (ours come from fdCoefficients).
-const SECOND_DIFFERENCE: Record<LaplacianAccuracy, number[]> = {
-  2: [1, -2, 1],
-  4: [-1 / 12, 4 / 3, -5 / 2, 4 / 3, -1 / 12],
-  6: [1 / 90, -3 / 20, 3 / 2, -49 / 18, 3 / 2, -3 / 20, 1 / 90],
-  8: [-1 / 560, 8 / 315, -1 / 5, 8 / 5, -205 / 72, 8 / 5, -1 / 5, 8 / 315, -1 / 560],
-};
-
-// Where a tap at index k of an axis of length n lands: itself inside the grid; outside, -1 (dirichlet:
-// zero there, so no entry), wrapped (periodic) or mirrored across the edge with period 2n (neumann,
-// u[-1-j] = u[j]), so that a tap may land more than one step in on a short axis.
-function boundaryIndex(k: number, n: number, boundary: Boundary): number {
-  if (k >= 0 && k < n) return k;
-  if (boundary === 'dirichlet') return -1;
-  if (boundary === 'periodic') return ((k % n) + n) % n;
-  const m = ((k % (2 * n)) + 2 * n) % (2 * n);
-  return m < n ? m : 2 * n - 1 - m;
-}
-
-// The general builder: any 1-D to 3-D shape, spacing, boundary and accuracy. Per row it gathers every tap
-// of every axis as a (column, weight) pair, keeps them sorted by insertion (a row has at most 27 taps,
-// too few for anything cleverer), sums equal columns (the diagonal, and taps of a short periodic or
-// mirrored axis that land together) and appends the row.
-function tsLaplacianCsrGeneral(shape: number[], options: LaplacianOptions = {}): CsrMatrix {
-  const ndim = shape.length;
-  const boundary = options.boundary ?? 'dirichlet';
-  const stencil = SECOND_DIFFERENCE[options.accuracy ?? 2];
-  const taps = stencil.length;
-  const radius = (taps - 1) / 2;
-  const spacing = options.spacing ?? 1;
-  const weights = shape.map((_, a) => {
-    const h = typeof spacing === 'number' ? spacing : spacing[a];
-    return Float64Array.from(stencil, (w) => w / (h * h));
-  });
-  // C order: the last axis is contiguous.
-  const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, n) => p * n, 1));
-  const size = shape.reduce((p, n) => p * n, 1);
-
-  // A row holds at most the taps of every axis with the centre taps merged into one diagonal. Reserving
-  // that much saves counting the rows first or growing the arrays; the unused tail (the taps dirichlet
-  // drops at the edges) is cut off with views, not copies.
-  const capacity = size * (1 + ndim * (taps - 1));
-  const indptr = new Int32Array(size + 1);
-  const indices = new Int32Array(capacity);
-  const data = new Float64Array(capacity);
-  const cols = new Int32Array(ndim * taps);
-  const vals = new Float64Array(ndim * taps);
-  const index = new Array<number>(ndim).fill(0); // grid index of row p
-  let e = 0;
-  for (let p = 0; p < size; p++) {
-    let m = 0;
-    for (let a = 0; a < ndim; a++) {
-      const i = index[a];
-      for (let t = 0; t < taps; t++) {
-        const j = boundaryIndex(i - radius + t, shape[a], boundary);
-        if (j < 0) continue;
-        const col = p + (j - i) * strides[a];
-        // Strictly greater moves: equal columns keep their tap order, so duplicates add up in that order.
-        let s = m++;
-        for (; s > 0 && cols[s - 1] > col; s--) { cols[s] = cols[s - 1]; vals[s] = vals[s - 1]; }
-        cols[s] = col;
-        vals[s] = weights[a][t];
-      }
-    }
-    const start = e;
-    for (let s = 0; s < m; s++) {
-      if (e > start && indices[e - 1] === cols[s]) data[e - 1] += vals[s];
-      else { indices[e] = cols[s]; data[e++] = vals[s]; }
-    }
-    indptr[p + 1] = e;
-    // Next grid index, last axis fastest.
-    for (let a = ndim - 1; a >= 0 && ++index[a] === shape[a]; a--) index[a] = 0;
-  }
-  return { shape: [size, size], indptr, indices: indices.subarray(0, e), data: data.subarray(0, e) };
-}
-
 // The benchmarked grid, and grids that exercise what the specialised builder cannot: 1-D and 2-D, other
 // accuracies, spacings and boundaries, and axes shorter than the stencil, where taps wrap or mirror onto
 // the same column.
@@ -193,7 +117,13 @@ function checkCloseCsr(what: string, ours: CsrMatrix, theirs: CsrMatrix): void {
   checkClose(what, ours.data, theirs.data);
 }
 
+// Each comparison in a function of its own, so that the one after it does not run beside the previous
+// one's arrays (hundreds of MB, which change how much every allocation of the next one costs).
 export function benchLaplacian(): ComparisonResult[] {
+  return [benchApplyLaplacian(), benchLaplacianCsr()];
+}
+
+function benchApplyLaplacian(): ComparisonResult {
   const [n0, n1] = GRID_2D;
   const points = n0 * n1;
   const u = Float64Array.from({ length: points }, () => Math.random());
@@ -204,7 +134,25 @@ export function benchLaplacian(): ComparisonResult[] {
   applyLaplacian(u, GRID_2D, undefined, ours);
   checkClose('applyLaplacian', ours, tsLaplacianSplit(u, n0, n1, split));
   checkClose('applyLaplacian', ours, tsLaplacianNaive(u, n0, n1, naive));
+  return compare({
+    name: 'applyLaplacian(u, [2048, 2048], undefined, out), dirichlet, 5-point',
+    subject: { name: 'dase-cache applyLaplacian', run: () => applyLaplacian(u, GRID_2D, undefined, ours) },
+    baselines: [
+      { name: TS_SPLIT, run: () => tsLaplacianSplit(u, n0, n1, split) },
+      { name: TS_NAIVE, run: () => tsLaplacianNaive(u, n0, n1, naive) },
+      // Not an alternative, a yardstick: the memory bandwidth a pass over these bytes can reach.
+      { name: 'memory copy, Float64Array.set (yardstick)', run: () => copy.set(u) },
+    ],
+    // Each point reads u once and writes out once; the copy moves the same bytes.
+    bytesPerOp: 16 * points,
+    throughputUnit: 'GB/s',
+    itemsPerOp: points,
+    itemName: 'point',
+    targets: [{ baseline: TS_SPLIT, atLeast: 1.8 }],
+  });
+}
 
+function benchLaplacianCsr(): ComparisonResult {
   const [m0, m1, m2] = GRID_3D;
   const matrix = laplacian(GRID_3D);
   checkSameCsr(matrix, tsLaplacianCsr(m0, m1, m2));
@@ -215,45 +163,27 @@ export function benchLaplacian(): ComparisonResult[] {
     indptr: new Int32Array(matrix.indptr.length), indices: new Int32Array(matrix.indices.length), data: new Float64Array(matrix.data.length),
   });
 
-  return [
-    compare({
-      name: 'applyLaplacian(u, [2048, 2048], undefined, out), dirichlet, 5-point',
-      subject: { name: 'dase-cache applyLaplacian', run: () => applyLaplacian(u, GRID_2D, undefined, ours) },
-      baselines: [
-        { name: TS_SPLIT, run: () => tsLaplacianSplit(u, n0, n1, split) },
-        { name: TS_NAIVE, run: () => tsLaplacianNaive(u, n0, n1, naive) },
-        // Not an alternative, a yardstick: the memory bandwidth a pass over these bytes can reach.
-        { name: 'memory copy, Float64Array.set (yardstick)', run: () => copy.set(u) },
-      ],
-      // Each point reads u once and writes out once; the copy moves the same bytes.
-      bytesPerOp: 16 * points,
-      throughputUnit: 'GB/s',
-      itemsPerOp: points,
-      itemName: 'point',
-      targets: [{ baseline: TS_SPLIT, atLeast: 1.8 }],
-    }),
-    compare({
-      name: 'laplacian([64, 64, 64]), CSR assembly, dirichlet, 7-point (output allocation included)',
-      subject: { name: 'dase-cache laplacian', run: () => laplacian(GRID_3D) },
-      baselines: [
-        { name: TS_CSR, run: () => tsLaplacianCsr(m0, m1, m2) },
-        // No target of its own: the target is set against the plain builder above.
-        { name: TS_CSR_GENERAL, run: () => tsLaplacianCsrGeneral(GRID_3D) },
-        // Yardsticks, not alternatives: what allocating the output costs on its own, and allocating it
-        // then copying a finished matrix in (the least a build-in-WASM-then-copy-out design can cost).
-        { name: 'allocate the output arrays (yardstick)', run: allocate },
-        {
-          name: 'allocate + copy a finished matrix (yardstick)',
-          run: () => {
-            const m = allocate();
-            m.indptr.set(matrix.indptr); m.indices.set(matrix.indices); m.data.set(matrix.data);
-            return m;
-          },
+  return compare({
+    name: 'laplacian([64, 64, 64]), CSR assembly, dirichlet, 7-point (output allocation included)',
+    subject: { name: 'dase-cache laplacian', run: () => laplacian(GRID_3D) },
+    baselines: [
+      { name: TS_CSR, run: () => tsLaplacianCsr(m0, m1, m2) },
+      // No target of its own: the target is set against the plain builder above.
+      { name: TS_CSR_GENERAL, run: () => tsLaplacianCsrGeneral(GRID_3D) },
+      // Yardsticks, not alternatives: what allocating the output costs on its own, and allocating it
+      // then filling it with a constant: the least any design that writes each entry once can cost.
+      { name: 'allocate the output arrays (yardstick)', run: allocate },
+      {
+        name: 'allocate + fill the output (yardstick)',
+        run: () => {
+          const m = allocate();
+          m.indptr.fill(1); m.indices.fill(1); m.data.fill(1);
+          return m;
         },
-      ],
-      itemsPerOp: m0 * m1 * m2,
-      itemName: 'row',
-      targets: [{ baseline: TS_CSR, atLeast: 1.5 }],
-    }),
-  ];
+      },
+    ],
+    itemsPerOp: m0 * m1 * m2,
+    itemName: 'row',
+    targets: [{ baseline: TS_CSR, atLeast: 1.5 }],
+  });
 }

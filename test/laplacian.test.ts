@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { tsLaplacianCsrGeneral } from '../bench/laplacian-general.js';
 import { applyLaplacian, csrMatVec, laplacian, type Boundary, type LaplacianAccuracy } from '../src/node.js';
 
 interface Case {
@@ -58,6 +59,28 @@ describe('laplacian (CSR)', () => {
     // Periodic rows sum to zero; the matrix is symmetric.
     const ones = new Float64Array(n).fill(1);
     expect(Math.max(...csrMatVec(a, ones).map(Math.abs))).toBeLessThan(1e-12);
+  });
+});
+
+describe('laplacian (CSR) on grids of many bands', () => {
+  // Long lines, many short ones, slabs thinner and thicker than a band, axes shorter than the stencil.
+  const cases: [number[], Boundary, LaplacianAccuracy][] = [
+    [[20000], 'dirichlet', 8], [[15000], 'periodic', 4], [[400, 300], 'neumann', 4], [[3, 20000], 'dirichlet', 2],
+    [[64, 64, 64], 'dirichlet', 2], [[37, 41, 29], 'periodic', 6], [[5, 200, 90], 'dirichlet', 8],
+    [[3, 3, 5000], 'neumann', 8], [[2000, 2, 3], 'periodic', 8], [[30, 7, 300], 'neumann', 6],
+  ];
+  // The benchmark's general builder: row by row, with none of laplacian's tables, bands or repeats.
+  it.each(cases.map((c) => [`[${c[0]}] ${c[1]} acc${c[2]}`, ...c] as const))('%s equals a row-by-row assembly', (_, shape, boundary, accuracy) => {
+    const spacing = shape.map((_, a) => 0.5 + 0.25 * a);
+    const a = laplacian(shape, { boundary, accuracy, spacing });
+    const ref = tsLaplacianCsrGeneral(shape, { boundary, accuracy, spacing });
+    expect(a.indices.length).toBeGreaterThan(1 << 15); // more than one band
+    expect(a.indices.length).toBe(ref.indices.length);
+    for (let r = 0; r < ref.indptr.length; r++) if (a.indptr[r] !== ref.indptr[r]) throw new Error(`indptr[${r}]: ${a.indptr[r]} vs ${ref.indptr[r]}`);
+    for (let e = 0; e < ref.indices.length; e++) {
+      if (a.indices[e] !== ref.indices[e]) throw new Error(`indices[${e}]: ${a.indices[e]} vs ${ref.indices[e]}`);
+      if (Math.abs(a.data[e] - ref.data[e]) > 1e-12 * Math.max(1, Math.abs(ref.data[e]))) throw new Error(`data[${e}]: ${a.data[e]} vs ${ref.data[e]}`);
+    }
   });
 });
 

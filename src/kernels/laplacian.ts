@@ -14,6 +14,8 @@ export type { Boundary, LaplacianAccuracy, LaplacianOptions } from './laplacian-
 // product, matrix entries per band for the assembly.
 const BAND_POINTS = 1 << 16;
 const BAND_ENTRIES = 1 << 15;
+// Values of the assembly repeat from slab to slab (see slabRuns), in blocks of about this many entries.
+const TEMPLATE_ENTRIES = 1 << 15;
 const TERMS_BYTES = 32 * 12; // assembly/laplacian.ts MAX_TERMS (u32 address + f64 weight)
 const AXIS_BYTES = 32; // assembly/laplacian.ts AXIS_BYTES
 
@@ -59,17 +61,50 @@ export function laplacian(shape: number[], options?: LaplacianOptions): CsrMatri
     const [descPtr, indptrPtr, indicesPtr, dataPtr, ...tablePtrs] = layout(k,
       3 * AXIS_BYTES, bandRows * 4, bandRows * perRow * 4, bandRows * perRow * 8, ...axes.flatMap(tableBytes));
     stageTables(k, plan, descPtr, tablePtrs);
+    const slab = plan.dims[1] * plan.dims[2]; // rows per axis-0 index
     let written = 0;
-    for (let row = 0; row < size; row += bandRows) {
-      const end = Math.min(size, row + bandRows);
-      const count = k.laplacianCsrBand(descPtr, row, end, written, indptrPtr, indicesPtr, dataPtr);
-      indptr.set(i32View(k, indptrPtr, end - row), row + 1);
-      indices.set(i32View(k, indicesPtr, count), written);
-      data.set(f64View(k, dataPtr, count), written);
-      written += count;
+    // Rows [from, to) in bands; values too when withValues, else only indptr and indices.
+    const assemble = (from: number, to: number, withValues: boolean) => {
+      for (let row = from; row < to; row += bandRows) {
+        const end = Math.min(to, row + bandRows);
+        const count = k.laplacianCsrBand(descPtr, row, end, written, indptrPtr, indicesPtr, withValues ? dataPtr : 0);
+        indptr.set(i32View(k, indptrPtr, end - row), row + 1);
+        indices.set(i32View(k, indicesPtr, count), written);
+        if (withValues) data.set(f64View(k, dataPtr, count), written);
+        written += count;
+      }
+    };
+    for (const { first, end, template } of slabRuns(plan, perRow)) {
+      const valuesFrom = written;
+      assemble(first * slab, template * slab, true);
+      const period = written - valuesFrom;
+      assemble(template * slab, end * slab, false);
+      // Copies of a block written moments ago (in cache, for slabs of up to TEMPLATE_ENTRIES): cheaper
+      // than assembling the values again.
+      for (let at = valuesFrom + period; at < written; at += period) {
+        data.copyWithin(at, valuesFrom, valuesFrom + Math.min(period, written - at));
+      }
     }
   });
   return { shape: [size, size], indptr, indices, data };
+}
+
+/**
+ * The slabs (axis-0 indices) of a grid in runs [first, end) that share their axis-0 table row, so that
+ * their rows have the same values in the same places: the values of slabs [first, template) are
+ * assembled and repeat, period after period, over the rest of the run.
+ */
+function slabRuns(plan: LaplacianPlan, perRow: number): { first: number; end: number; template: number }[] {
+  const axis0 = plan.axes[0];
+  const slabsPerTemplate = Math.max(1, Math.floor(TEMPLATE_ENTRIES / (plan.dims[1] * plan.dims[2] * perRow)));
+  const runs = [];
+  for (let first = 0; first < axis0.n;) {
+    let end = first + 1;
+    while (end < axis0.n && rowOf(axis0, end) === rowOf(axis0, first)) end++;
+    runs.push({ first, end, template: Math.min(end, first + slabsPerTemplate) });
+    first = end;
+  }
+  return runs;
 }
 
 function maxRowLength(t: AxisTable): number {
