@@ -86,6 +86,8 @@ export class CategoryIndex {
   damaged = false;
   /** Access bookkeeping not yet written: count and last access per key. */
   private touches = new Map<string, [number, string]>();
+  private refreshing: Promise<void> | undefined;
+  private nextRefresh: Promise<void> | undefined;
 
   constructor(files: Files, category: string) {
     this.files = files;
@@ -107,8 +109,29 @@ export class CategoryIndex {
     });
   }
 
-  /** Brings the in-memory view up to date with what any process wrote: O(new journal lines). */
-  async refresh(): Promise<void> {
+  /**
+   * Brings the in-memory view up to date with what any process wrote: O(new journal lines). One
+   * refresh runs at a time (two replaying the same journal tail would apply it twice); callers that
+   * come while one runs share the next, which starts after they asked and so sees what they need.
+   */
+  refresh(): Promise<void> {
+    if (!this.refreshing) return this.startRefresh();
+    this.nextRefresh ??= this.refreshing.catch(() => undefined).then(() => {
+      this.nextRefresh = undefined;
+      return this.startRefresh();
+    });
+    return this.nextRefresh;
+  }
+
+  private startRefresh(): Promise<void> {
+    const run = this.readChanges().finally(() => {
+      if (this.refreshing === run) this.refreshing = undefined;
+    });
+    this.refreshing = run;
+    return run;
+  }
+
+  private async readChanges(): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const stat = await this.files.stat(this.path(INDEX_FILE));
       if (stat?.version !== this.snapshotVersion) {
