@@ -113,6 +113,13 @@ describe('CacheManager: values come back as they were saved', () => {
     expect(readdirSync(join(root, 'surrogates')).filter((f) => !f.startsWith('.')).sort()).toEqual(['index.json', 'model.safetensors', 'state.safetensors']);
   });
 
+  it('a record whose tensor is named model_state_dict, as checkStorable classifies it', async () => {
+    const record = { model_state_dict: new Float32Array([1, 2, 3]) };
+    expect(() => cache.checkStorable('surrogates', record)).not.toThrow();
+    await cache.save('surrogates', 'named', record);
+    expect(await cache.load('surrogates', 'named')).toEqual(record);
+  });
+
   it('keeps metadata and replaces a value whose kind changes', async () => {
     await cache.save('source_maps', 'm', new Float64Array([1]), { metadata: { source: 'test', n: 1 } });
     expect(await cache.loadMetadata('source_maps', 'm')).toEqual({ source: 'test', n: 1 });

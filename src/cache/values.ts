@@ -119,7 +119,8 @@ export function encodeValue(
       return done('safetensors', encodeCheckpoint({ tensor: value } as Parameters<typeof encodeCheckpoint>[0]), { kind: 'tensor' });
     case 'checkpoint':
     case 'tensors':
-      return done('safetensors', encodeCheckpoint(value as Parameters<typeof encodeCheckpoint>[0]), { kind: form });
+      // As classified: a record may hold a tensor that happens to be named model_state_dict.
+      return done('safetensors', encodeCheckpoint(value as Parameters<typeof encodeCheckpoint>[0], form === 'tensors' ? 'record' : 'checkpoint'), { kind: form });
     case 'json': return done('json', encodeJson(value, where), { kind: 'json' });
     case 'array': {
       const data = value as TypedArray;

@@ -481,6 +481,8 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
  *   optimizer_state_dict?, epoch?, loss?, ... }` whose other fields hold tensors, JSON values, or arrays /
  *   plain objects of both. Like {@link encodeJson}, undefined and non-finite numbers are refused rather than
  *   dropped or nulled (a NaN loss can be stored as a 0-d tensor); -0 outside tensors comes back as 0.
+ * @param as - 'record' or 'checkpoint' to say which `value` is (see {@link isTensorRecord}, {@link isCheckpoint});
+ *   by default a checkpoint when it has a `model_state_dict` field.
  * @returns the file's bytes.
  * @throws TypeError naming the path of the first offending part (`value.optimizer_state_dict.param_groups[0].lr`):
  *   not a plain object, a non-tensor field in a state dict, a value that is neither a tensor nor JSON, a
@@ -495,9 +497,12 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
  * // tensors: model_state_dict.fc.weight, model_state_dict.fc.bias, optimizer_state_dict.state.0.exp_avg
  * // __metadata__: { epoch: '10', loss: '0.031', 'dase_cache.structure': '{...}' }
  */
-export function encodeCheckpoint(value: Checkpoint | TensorRecord): Uint8Array {
+export function encodeCheckpoint(value: Checkpoint | TensorRecord, as: 'record' | 'checkpoint' | 'auto' = 'auto'): Uint8Array {
   const where = 'encodeCheckpoint';
-  const { root, entries } = flatten(where, value, 'auto');
+  if (as !== 'record' && as !== 'checkpoint' && as !== 'auto') {
+    throw new RangeError(`${where}: expected as to be "record", "checkpoint" or "auto", got ${describe(as)}`);
+  }
+  const { root, entries } = flatten(where, value, as);
   const metadata: Record<string, string> = {};
   for (const key of Object.keys(root)) {
     const node = root[key];
