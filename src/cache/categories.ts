@@ -26,7 +26,7 @@ export const DEFAULT_CATEGORIES: Readonly<Record<string, CategorySpec>> = Object
   surrogates: { kind: 'tensors', description: 'surrogate model tensors and checkpoints' },
 });
 
-const CATEGORY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const CATEGORY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const KINDS: readonly CategoryKind[] = ['arrays', 'bytes', 'tensors'];
 
 /** The default categories plus the caller's, checked. */

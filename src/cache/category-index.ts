@@ -73,7 +73,6 @@ export function nowIso(): string {
 export class CategoryIndex {
   readonly category: string;
   private readonly files: Files;
-  private readonly dir: string;
   private entries = new Map<string, IndexEntry>();
   /** Puts whose commit has not been seen: the file may hold either version. */
   private pending = new Map<string, IndexEntry>();
@@ -92,20 +91,19 @@ export class CategoryIndex {
   constructor(files: Files, category: string) {
     this.files = files;
     this.category = category;
-    this.dir = category;
   }
 
   private path(name: string): string {
-    return `${this.dir}/${name}`;
+    return `${this.category}/${name}`;
   }
 
   /** Creates the folder and an empty index.json if there is none. */
   async open(): Promise<void> {
-    await this.files.makeDir(this.dir);
+    await this.files.makeDir(this.category);
     if (await this.files.stat(this.path(INDEX_FILE))) return;
     await this.locked(async () => {
       if (await this.files.stat(this.path(INDEX_FILE))) return;
-      await this.writeSnapshot(new Map(), this.createdAt, '.journal-0');
+      await this.writeSnapshot(new Map(), '.journal-0');
     });
   }
 
@@ -257,13 +255,9 @@ export class CategoryIndex {
     }
   }
 
-  /** Appends records to the journal (call under the lock). */
-  async append(...records: JournalRecord[]): Promise<void> {
-    const parts = records.map(encodeRecord);
-    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) { bytes.set(p, at); at += p.length; }
-    await this.files.append(this.path(this.journal), bytes);
+  /** Appends a record to the journal (call under the lock). */
+  async append(record: JournalRecord): Promise<void> {
+    await this.files.append(this.path(this.journal), encodeRecord(record));
     // Our own lines are replayed on the next refresh, like anyone else's.
   }
 
@@ -279,25 +273,27 @@ export class CategoryIndex {
     }
   }
 
-  hasUnflushedTouches(): boolean {
-    return this.touches.size > 0;
+  /** The batched access bookkeeping as one journal record, taken out of the batch; undefined if none. */
+  private takeTouches(): JournalRecord | undefined {
+    if (this.touches.size === 0) return undefined;
+    const t = Object.fromEntries(this.touches);
+    this.touches = new Map();
+    return { op: 'touch', t };
   }
 
   /** Writes the batched access bookkeeping as one journal line (deltas, so processes' counts add up). */
   async flushTouches(): Promise<void> {
-    if (this.touches.size === 0) return;
-    const t = Object.fromEntries(this.touches);
-    this.touches = new Map();
-    await this.locked(() => this.append({ op: 'touch', t }));
+    const record = this.takeTouches();
+    if (record) await this.locked(() => this.append(record));
   }
 
   /** Last-chance synchronous flush at process exit; drops the batch if the platform cannot. */
   flushTouchesAtExit(): void {
-    if (this.touches.size === 0 || !this.files.appendSyncAtExit) return;
-    const t = Object.fromEntries(this.touches);
-    this.touches = new Map();
+    if (!this.files.appendSyncAtExit) return;
+    const record = this.takeTouches();
+    if (!record) return;
     try {
-      this.files.appendSyncAtExit(this.path(this.journal), encodeRecord({ op: 'touch', t }));
+      this.files.appendSyncAtExit(this.path(this.journal), encodeRecord(record));
     } catch {
       // At exit there is no one left to report to; the counts are bookkeeping, not data.
     }
@@ -322,17 +318,12 @@ export class CategoryIndex {
     for (const [key, entry] of this.pending) {
       if (await settle(entry)) this.apply({ op: 'commit', key, checksum: entry.checksum });
     }
-    this.pending.clear();
-    const next = `.journal-${Number(this.journal.slice(9)) + 1}`;
-    const old = this.journal;
     if (this.damaged) {
       // Keep what could not be parsed, for the user to look at; validate({ repair }) re-adopts the files.
       const bytes = await this.files.read(this.path(INDEX_FILE));
       if (bytes) await this.files.writeAtomic(this.path(`${INDEX_FILE}.damaged-${Date.now()}`), bytes);
     }
-    await this.writeSnapshot(this.entries, this.createdAt, next);
-    await this.files.remove(this.path(old));
-    await this.refresh();
+    await this.replaceAll(this.entries);
   }
 
   /** Replaces every entry (validate's rebuild; call under the lock). */
@@ -340,38 +331,47 @@ export class CategoryIndex {
     this.entries = entries;
     this.pending.clear();
     const old = this.journal;
-    await this.writeSnapshot(entries, this.createdAt, `.journal-${Number(old.slice(9)) + 1}`);
+    await this.writeSnapshot(entries, `.journal-${Number(old.slice(9)) + 1}`);
     await this.files.remove(this.path(old));
     await this.refresh();
   }
 
-  private async writeSnapshot(entries: Map<string, IndexEntry>, createdAt: string, journal: string): Promise<void> {
+  private async writeSnapshot(entries: Map<string, IndexEntry>, journal: string): Promise<void> {
     const sorted = [...entries.keys()].sort();
-    const totalBytes = sorted.reduce((n, k) => n + entries.get(k)!.size_bytes, 0);
     const snapshot: IndexFile = {
       version: INDEX_VERSION,
-      created_at: createdAt,
+      created_at: this.createdAt,
       updated_at: nowIso(),
       total_entries: sorted.length,
-      total_size_mb: roundMb(totalBytes),
+      total_size_mb: roundMb(sumSizes(entries.values())),
       journal,
       entries: Object.fromEntries(sorted.map((k) => [k, entries.get(k)!])),
     };
     await this.files.writeAtomic(this.path(INDEX_FILE), encoder.encode(`${JSON.stringify(snapshot, null, 2)}\n`));
   }
 
+  /** Bytes of every entry's file. */
+  totalBytes(): number {
+    return sumSizes(this.entries.values());
+  }
+
   /** The category's statistics in index.json's own shape (entries included). */
   snapshot(): IndexFile {
     const sorted = this.keys();
-    const totalBytes = sorted.reduce((n, k) => n + this.entries.get(k)!.size_bytes, 0);
     return {
       version: INDEX_VERSION,
       created_at: this.createdAt,
       total_entries: sorted.length,
-      total_size_mb: roundMb(totalBytes),
+      total_size_mb: roundMb(this.totalBytes()),
       entries: Object.fromEntries(sorted.map((k) => [k, structuredClone(this.entries.get(k)!)])),
     };
   }
+}
+
+function sumSizes(entries: Iterable<IndexEntry>): number {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.size_bytes;
+  return bytes;
 }
 
 export function roundMb(bytes: number): number {

@@ -134,7 +134,7 @@ export class CacheManagerCore {
     const file = `${key}.${encoded.ext}`;
     const entry: IndexEntry = {
       key, created_at: now, size_bytes: encoded.bytes.length, access_count: 0, last_accessed: now,
-      checksum: `sha256:${this.checksum(encoded.bytes)}`, file, value: encoded.description,
+      checksum: this.entryChecksum(encoded.bytes), file, value: encoded.description,
       ...(encoded.metadata ? { metadata: encoded.metadata } : {}),
     };
     const temp = await this.files.writeTemp(category, encoded.bytes);
@@ -158,7 +158,7 @@ export class CacheManagerCore {
   /** Whether the file of `entry` holds exactly the bytes its checksum names. */
   private async fileHolds(category: string, entry: IndexEntry): Promise<boolean> {
     const bytes = await this.files.read(`${category}/${entry.file}`);
-    return bytes !== undefined && `sha256:${this.checksum(bytes)}` === entry.checksum;
+    return bytes !== undefined && this.entryChecksum(bytes) === entry.checksum;
   }
 
   /**
@@ -203,7 +203,7 @@ export class CacheManagerCore {
         const path = `${category}/${file}`;
         const bytes = await this.files.read(path);
         if (bytes === undefined) continue;
-        const found = `sha256:${this.checksum(bytes)}`;
+        const found = this.entryChecksum(bytes);
         const match = candidates.find((c) => c.file === file && c.checksum === found);
         if (match) {
           const value = decodeValue(bytes, match.value, `${category}/${key}`);
@@ -227,6 +227,9 @@ export class CacheManagerCore {
     this.index(where, category);
     classifyValue(where, this.categories[category], value);
   }
+
+  /** The index's checksum field for the bytes: 'sha256:' and the hex digest. */
+  private readonly entryChecksum = (bytes: Uint8Array): string => `sha256:${this.checksum(bytes)}`;
 
   /** SHA-256 (hex) of the bytes by the platform's fastest engine, the one the index's checksums use. */
   digest(bytes: Uint8Array): string {
@@ -327,7 +330,7 @@ export class CacheManagerCore {
     for (const [name, index] of this.indexes) {
       await index.refresh();
       categories[name] = index.snapshot();
-      bytes += index.all().reduce((n, e) => n + e.size_bytes, 0);
+      bytes += index.totalBytes();
     }
     return { total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories };
   }
@@ -381,7 +384,7 @@ export class CacheManagerCore {
     for (const [name, index] of this.indexes) {
       const started = Date.now();
       categories[name] = await validateCategory({
-        files: this.files, index, category: name, spec: this.categories[name], checksum: this.checksum, repair, onEntryChecked,
+        files: this.files, index, category: name, spec: this.categories[name], entryChecksum: this.entryChecksum, repair, onEntryChecked,
       });
       timings[name] = Date.now() - started;
     }
@@ -392,7 +395,7 @@ export class CacheManagerCore {
   /** Writes the batched access bookkeeping of every category now. */
   async flush(): Promise<void> {
     for (const index of this.indexes.values()) {
-      if (index.hasUnflushedTouches()) await index.flushTouches();
+      await index.flushTouches();
     }
   }
 

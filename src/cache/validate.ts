@@ -30,7 +30,8 @@ interface Context {
   index: CategoryIndex;
   category: string;
   spec: CategorySpec;
-  checksum: (bytes: Uint8Array) => string;
+  /** The index's checksum field for the bytes ('sha256:<hex>'). */
+  entryChecksum: (bytes: Uint8Array) => string;
   repair: boolean;
   /** Called as each index entry is taken up for checking (for progress reports). */
   onEntryChecked?: () => void;
@@ -40,7 +41,7 @@ interface Context {
 const TEMP_GRACE_MS = 60_000;
 
 export async function validateCategory(ctx: Context): Promise<CategoryReport> {
-  const { files, index, category, checksum, repair } = ctx;
+  const { files, index, category, entryChecksum, repair } = ctx;
   const check = async (): Promise<CategoryReport> => {
     await index.refresh();
     const report: CategoryReport = { entries: index.all().length, problems: [], actions: [], repaired: false };
@@ -55,7 +56,7 @@ export async function validateCategory(ctx: Context): Promise<CategoryReport> {
         report.problems.push({ problem: 'missing_file', key: entry.key, file: entry.file });
         continue;
       }
-      const found = `sha256:${checksum(bytes)}`;
+      const found = entryChecksum(bytes);
       if (found !== entry.checksum) {
         report.problems.push({ problem: 'checksum_mismatch', key: entry.key, file: entry.file, detail: `expected ${entry.checksum}, found ${found}` });
         continue;
@@ -80,8 +81,10 @@ export async function validateCategory(ctx: Context): Promise<CategoryReport> {
       // A pending put's file is not an orphan: its commit may still come.
       if (index.getPending(name.slice(0, name.lastIndexOf('.')))?.file === name) continue;
       report.problems.push({ problem: 'orphan_file', file: name });
-      const adopted = await adopt(ctx, name);
-      if (adopted) adoptable.push(adopted);
+      if (repair) {
+        const adopted = await adopt(ctx, name);
+        if (adopted) adoptable.push(adopted);
+      }
     }
     if (repair && report.problems.length > 0) {
       for (const finding of report.problems) {
@@ -118,6 +121,6 @@ async function adopt(ctx: Context, name: string): Promise<IndexEntry | undefined
   const when = stat ? new Date(stat.mtimeMs).toISOString() : nowIso();
   return {
     key, created_at: when, size_bytes: bytes.length, access_count: 0, last_accessed: when,
-    checksum: `sha256:${ctx.checksum(bytes)}`, file: name, value: description,
+    checksum: ctx.entryChecksum(bytes), file: name, value: description,
   };
 }

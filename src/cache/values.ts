@@ -6,7 +6,7 @@
 import { describe } from '../_args.js';
 import type { CsrMatrix } from '../kernels/csr.js';
 import type { CategorySpec } from './categories.js';
-import { decodeJson, encodeJson, findJsonProblem, isPlainJson, isPlainObject } from './formats/json.js';
+import { decodeJson, findJsonProblem, isPlainJson, isPlainObject, jsonBytes, type JsonValue } from './formats/json.js';
 import { isTypedArray, npyDescr, type NdArray, type TypedArray, type TypedArrayConstructor } from './formats/npy.js';
 import { decodeNpz, encodeNpz, type NpzCompression } from './formats/npz.js';
 import { csrFromNpzEntries, encodeCsrNpz, isCsrNpz } from './formats/sparse.js';
@@ -121,7 +121,7 @@ export function encodeValue(
     case 'tensors':
       // As classified: a record may hold a tensor that happens to be named model_state_dict.
       return done('safetensors', encodeCheckpoint(value as Parameters<typeof encodeCheckpoint>[0], form === 'tensors' ? 'record' : 'checkpoint'), { kind: form });
-    case 'json': return done('json', encodeJson(value, where), { kind: 'json' });
+    case 'json': return done('json', jsonBytes(value as JsonValue), { kind: 'json' }); // checked by classifyValue
     case 'array': {
       const data = value as TypedArray;
       const array = { data, shape: [data.length] };

@@ -3,6 +3,9 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CATEGORY_NAME } from '../cache/categories.js';
+import { INDEX_FILE } from '../cache/category-index.js';
+import { KEY_PATTERN } from '../cache/keys.js';
 import { CacheManager, DEFAULT_CATEGORIES, type CategoryKind, type CategorySpec } from '../node.js';
 import { defaultCacheRoot } from '../platform/node-cache.js';
 import { usageError } from './errors.js';
@@ -12,8 +15,6 @@ export function resolveRoot(option: string | undefined): string {
   if (option !== undefined && option === '') throw usageError('--root: expected a folder path, got an empty string');
   return option ?? defaultCacheRoot();
 }
-
-const CATEGORY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 // What a category created with `categories: { name: { kind } }` holds, judged by the values it stores.
 function kindOf(indexPath: string): CategoryKind {
@@ -29,7 +30,7 @@ function kindOf(indexPath: string): CategoryKind {
 }
 
 /** Category folders under `root` beyond the default ones: folders holding an index.json. */
-export function discoverCategories(root: string): Record<string, CategorySpec> {
+function discoverCategories(root: string): Record<string, CategorySpec> {
   const found: Record<string, CategorySpec> = {};
   let names: string[];
   try {
@@ -38,17 +39,11 @@ export function discoverCategories(root: string): Record<string, CategorySpec> {
     return found;
   }
   for (const name of names) {
-    const index = join(root, name, 'index.json');
+    const index = join(root, name, INDEX_FILE);
     if (Object.hasOwn(DEFAULT_CATEGORIES, name) || !CATEGORY_NAME.test(name) || !existsSync(index)) continue;
     found[name] = { kind: kindOf(index), description: 'found on disk' };
   }
   return found;
-}
-
-/** Whether `root` holds a dase-cache: at least one category folder with its index.json. */
-function holdsCache(root: string): boolean {
-  if (Object.keys(DEFAULT_CATEGORIES).some((name) => existsSync(join(root, name, 'index.json')))) return true;
-  return Object.keys(discoverCategories(root)).length > 0;
 }
 
 /**
@@ -59,11 +54,15 @@ function holdsCache(root: string): boolean {
  */
 export function openCache(root: string, { create = false } = {}): CacheManager {
   const absolute = resolve(root);
-  if (!create && !holdsCache(absolute)) {
-    const what = existsSync(absolute) && statSync(absolute).isDirectory() ? 'holds no dase-cache (no <category>/index.json)' : 'does not exist';
+  const found = discoverCategories(absolute);
+  // A cache: at least one category folder with its index.json.
+  const holdsCache = Object.keys(found).length > 0
+    || Object.keys(DEFAULT_CATEGORIES).some((name) => existsSync(join(absolute, name, INDEX_FILE)));
+  if (!create && !holdsCache) {
+    const what = existsSync(absolute) && statSync(absolute).isDirectory() ? `holds no dase-cache (no <category>/${INDEX_FILE})` : 'does not exist';
     throw usageError(`the cache root ${root} ${what}; pass --root <dir> or set DASE_CACHE_DIR to the cache's folder`);
   }
-  return new CacheManager({ root, categories: discoverCategories(absolute) });
+  return new CacheManager({ root, categories: found });
 }
 
 /**
@@ -77,14 +76,12 @@ export function checkCategory(cache: CacheManager, category: string): string {
   return category;
 }
 
-const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-
 /**
  * A key as typed, checked against the cache's key pattern before it reaches the cache.
  * @throws {CliError} (exit 2)
  */
 export function checkKeyArg(key: string): string {
-  if (!KEY.test(key)) {
+  if (!KEY_PATTERN.test(key)) {
     throw usageError(`bad key ${JSON.stringify(key)}: keys are letters, digits, '.', '_' and '-', at most 200, starting with a letter or digit`);
   }
   return key;

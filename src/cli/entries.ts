@@ -22,7 +22,7 @@ export interface ListedEntry {
 }
 
 /** What `value` says about the stored value: its kind, and dtype and shape when it has them. */
-export function valueSummary(value: Record<string, unknown> | undefined): Pick<ListedEntry, 'kind' | 'dtype' | 'shape'> {
+function valueSummary(value: Record<string, unknown> | undefined): Pick<ListedEntry, 'kind' | 'dtype' | 'shape'> {
   const kind = typeof value?.kind === 'string' ? value.kind : 'unknown';
   const shape = Array.isArray(value?.shape) ? (value.shape as number[]) : null;
   // A CSR matrix's data is always float64 (the cache only takes CsrMatrix with a Float64Array).

@@ -4,7 +4,7 @@
 /** The exit codes of every command: 0 ok, 1 a problem was found, 2 the command line was wrong. */
 export const EXIT = Object.freeze({ ok: 0, problem: 1, usage: 2 });
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** An error whose message is meant for the user as is, with the exit code it ends the command with. */
 export class CliError extends Error {

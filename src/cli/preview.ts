@@ -1,23 +1,11 @@
 // A short, JSON-safe look at a stored value for `info`: dtype, shape and first and last values of arrays,
 // keys of records and JSON objects, size and first bytes of bytes.
 
-type Numeric = ArrayLike<number | bigint> & { length: number; constructor: { name: string } };
+import { isPlainObject } from '../cache/formats/json.js';
+import { isTypedArray, npyDescr, type TypedArray } from '../cache/formats/npy.js';
 
 const EDGE = 5;
 const FIRST_BYTES = 16;
-
-const DTYPES: Record<string, string> = {
-  Float64Array: '<f8', Float32Array: '<f4', Int8Array: '|i1', Uint8Array: '|u1', Uint8ClampedArray: '|u1',
-  Int16Array: '<i2', Uint16Array: '<u2', Int32Array: '<i4', Uint32Array: '<u4', BigInt64Array: '<i8', BigUint64Array: '<u8',
-};
-
-function isTypedArray(value: unknown): value is Numeric {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
-}
 
 // JSON has no NaN, Infinity or BigInt: those are written as strings.
 function jsonNumber(x: number | bigint): number | string {
@@ -25,7 +13,7 @@ function jsonNumber(x: number | bigint): number | string {
 }
 
 /** An array's dtype, shape and its first and last values (all of them when there are at most 10). */
-export interface ArrayPreview {
+interface ArrayPreview {
   dtype: string;
   shape: number[];
   length: number;
@@ -33,16 +21,16 @@ export interface ArrayPreview {
   last: (number | string)[];
 }
 
-function arrayPreview(data: Numeric, shape: number[] = [data.length]): ArrayPreview {
+function arrayPreview(data: TypedArray, shape: number[] = [data.length]): ArrayPreview {
   const values = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => jsonNumber(data[from + i]));
   const short = data.length <= 2 * EDGE;
   return {
-    dtype: DTYPES[data.constructor.name] ?? data.constructor.name, shape, length: data.length,
+    dtype: npyDescr(data), shape, length: data.length,
     first: values(0, short ? data.length : EDGE), last: short ? [] : values(data.length - EDGE, data.length),
   };
 }
 
-function asArray(value: unknown): { data: Numeric; shape: number[] } | undefined {
+function asArray(value: unknown): { data: TypedArray; shape: number[] } | undefined {
   if (isTypedArray(value)) return { data: value, shape: [value.length] };
   if (isPlainObject(value) && isTypedArray(value.data) && Array.isArray(value.shape)) return { data: value.data, shape: value.shape as number[] };
   return undefined;
@@ -52,7 +40,7 @@ function asArray(value: unknown): { data: Numeric; shape: number[] } | undefined
 function tensorsOf(value: Record<string, unknown>, prefix = '', out: Record<string, { dtype: string; shape: number[] }> = {}) {
   for (const [name, member] of Object.entries(value)) {
     const array = asArray(member);
-    if (array) out[`${prefix}${name}`] = { dtype: DTYPES[array.data.constructor.name] ?? array.data.constructor.name, shape: array.shape };
+    if (array) out[`${prefix}${name}`] = { dtype: npyDescr(array.data), shape: array.shape };
     else if (isPlainObject(member)) tensorsOf(member, `${prefix}${name}.`, out);
   }
   return out;

@@ -9,7 +9,7 @@ import { fractionalKernel, glWeights } from '../kernels/gl.js';
 import { laplacian, type LaplacianOptions } from '../kernels/laplacian.js';
 import { planLaplacian } from '../kernels/laplacian-axes.js';
 import { formatNumber } from './keys.js';
-import { memoize, type MemoPolicy, type Memoized } from './memoize.js';
+import { mapMemoized, memoize, type MemoPolicy, type Memoized } from './memoize.js';
 import type { MemoryTier } from './memory-tier.js';
 
 export interface CachedKernelsOptions {
@@ -86,19 +86,12 @@ export function cachedKernels(cache: CacheManagerCore, options: CachedKernelsOpt
 }
 
 // A stencil is stored as a record of arrays (so NumPy reads it), its accuracy as a one-element array.
-function memoizeFd(common: { cache: CacheManagerCore; policy?: MemoPolicy; memory?: MemoryTier | number }): CachedKernels['fdCoefficients'] {
+function memoizeFd(common: CachedKernelsOptions & { cache: CacheManagerCore }): CachedKernels['fdCoefficients'] {
   const stored = memoize((derivative: number, accuracy: number, kind: StencilKind = 'center') => {
     const { offsets, weights, accuracy: achieved } = fdCoefficients(derivative, accuracy, kind);
     return { offsets, weights, accuracy: Int32Array.of(achieved) };
   }, { ...common, category: 'stencils', name: 'fdCoefficients', key: (derivative, accuracy, kind = 'center') => `fd_d${n(derivative)}_acc${n(accuracy)}_${String(kind).replace(/[^A-Za-z0-9]/g, '')}` });
   const unpack = (record: { offsets: Int32Array; weights: Float64Array; accuracy: Int32Array }): FdStencil =>
     ({ offsets: record.offsets, weights: record.weights, accuracy: record.accuracy[0] });
-  const fd = (async (...args: Parameters<typeof stored>) => unpack(await stored(...args))) as CachedKernels['fdCoefficients'];
-  Object.defineProperties(fd, {
-    withInfo: { value: async (...args: Parameters<typeof stored>) => { const call = await stored.withInfo(...args); return { ...call, value: unpack(call.value) }; } },
-    keyFor: { value: stored.keyFor },
-    settled: { value: stored.settled },
-    stats: { get: () => stored.stats },
-  });
-  return fd;
+  return mapMemoized(stored, unpack);
 }

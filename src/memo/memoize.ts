@@ -10,7 +10,7 @@ import { kernelInfo } from '../wasm/loader.js';
 import { LIBRARY_VERSION } from '../wasm/generated/embedded.js';
 import { canonicalKey } from './keys.js';
 import { LoadCostModel } from './load-cost.js';
-import { DEFAULT_MEMORY_BYTES, MemoryTier, sizeOf } from './memory-tier.js';
+import { DEFAULT_MEMORY_BYTES, MemoryTier } from './memory-tier.js';
 
 /**
  * Where results go besides memory. `'always'`: every result is written to the cache (before the call
@@ -190,14 +190,15 @@ export function memoize<A extends unknown[], R>(
     const expected = policy === 'never' ? {} : identity(options.version);
     const done = (value: unknown, source: MemoCall<R>['source'], extra: Omit<Partial<MemoCall<R>>, 'value'> = {}): MemoCall<Awaited<R>> =>
       ({ value: value as Awaited<R>, key, source, ms: now() - started, ...extra });
+    const served = (hit: { value: unknown }, extra: { waited?: boolean } = {}) => {
+      memory.set(memoryKey(key), hit.value);
+      stats.disk++;
+      return done(hit.value, 'disk', extra);
+    };
 
     if (policy !== 'never') {
       const hit = await fromDisk(key, expected);
-      if (hit) {
-        memory.set(memoryKey(key), hit.value);
-        stats.disk++;
-        return done(hit.value, 'disk');
-      }
+      if (hit) return served(hit);
     }
     let release: (() => Promise<void>) | undefined;
     let waited = false;
@@ -209,9 +210,7 @@ export function memoize<A extends unknown[], R>(
       const hit = await fromDisk(key, expected).catch(async (error) => { await release?.(); throw error; });
       if (hit) {
         await release?.();
-        memory.set(memoryKey(key), hit.value);
-        stats.disk++;
-        return done(hit.value, 'disk', { waited });
+        return served(hit, { waited });
       }
     }
     let handedOver = false;
@@ -220,10 +219,10 @@ export function memoize<A extends unknown[], R>(
       const value = await fn(...args);
       const computeMs = now() - computeStarted;
       if (policy !== 'never') cache.checkStorable(category, value, where);
-      memory.set(memoryKey(key), value);
+      const bytes = memory.set(memoryKey(key), value);
       stats.computed++;
       if (policy === 'never') return done(value, 'computed', { computeMs, stored: false });
-      const worth = computeMs > STORE_MARGIN * loadCost.estimate(sizeOf(value));
+      const worth = computeMs > STORE_MARGIN * loadCost.estimate(bytes);
       lastWorthStoring = worth;
       if (policy === 'auto' && !worth) {
         stats.keptInMemory++;
@@ -271,13 +270,32 @@ export function memoize<A extends unknown[], R>(
     return flight;
   };
 
-  const memoized = (async (...args: A) => (await withInfo(...args)).value) as Memoized<A, Awaited<R>>;
+  const settled = async () => { while (writes.size > 0) await Promise.all([...writes]); };
+  return Object.defineProperty(callable(withInfo, keyFor, settled, () => ({ ...stats })), 'name', { value: `memoized ${name}` });
+}
+
+/**
+ * A memoized function whose results pass through `unpack` on the way out (stored as one shape, served as
+ * another); keys, statistics and background writes are those of `inner`.
+ */
+export function mapMemoized<A extends unknown[], S, R>(inner: Memoized<A, S>, unpack: (stored: S) => R): Memoized<A, R> {
+  const withInfo = async (...args: A): Promise<MemoCall<R>> => {
+    const call = await inner.withInfo(...args);
+    return { ...call, value: unpack(call.value) };
+  };
+  return callable(withInfo, inner.keyFor, inner.settled, () => inner.stats);
+}
+
+// The function a caller holds: a call gives the value, the rest hang off it.
+function callable<A extends unknown[], R>(
+  withInfo: (...args: A) => Promise<MemoCall<R>>, keyFor: (...args: A) => string, settled: () => Promise<void>, stats: () => Readonly<MemoStats>,
+): Memoized<A, R> {
+  const memoized = (async (...args: A) => (await withInfo(...args)).value) as Memoized<A, R>;
   Object.defineProperties(memoized, {
-    name: { value: `memoized ${name}` },
     withInfo: { value: withInfo },
     keyFor: { value: keyFor },
-    settled: { value: async () => { while (writes.size > 0) await Promise.all([...writes]); } },
-    stats: { get: () => ({ ...stats }) },
+    settled: { value: settled },
+    stats: { get: stats },
   });
   return memoized;
 }

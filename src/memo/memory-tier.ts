@@ -48,11 +48,14 @@ export class MemoryTier {
     return { value: entry.value };
   }
 
-  /** Keeps `value` under `key`, evicting the least recently used results as the bound requires. */
-  set(key: string, value: unknown): void {
+  /**
+   * Keeps `value` under `key`, evicting the least recently used results as the bound requires.
+   * @returns the value's size by {@link sizeOf}, kept or not.
+   */
+  set(key: string, value: unknown): number {
     this.delete(key);
     const bytes = sizeOf(value);
-    if (bytes > this.maxBytes) return;
+    if (bytes > this.maxBytes) return bytes;
     this.entries.set(key, { value, bytes });
     this.bytes += bytes;
     for (const [oldest, entry] of this.entries) {
@@ -60,6 +63,7 @@ export class MemoryTier {
       this.entries.delete(oldest);
       this.bytes -= entry.bytes;
     }
+    return bytes;
   }
 
   delete(key: string): boolean {

@@ -8,7 +8,7 @@ function nameOf(error: unknown): string | undefined {
 }
 
 /** True for the DOMException browsers throw when an origin's storage quota is exhausted. */
-export function isQuotaError(error: unknown): boolean {
+function isQuotaError(error: unknown): boolean {
   return nameOf(error) === 'QuotaExceededError';
 }
 

@@ -12,7 +12,7 @@ interface PageLock { waiters: Array<() => void> }
 const pageLocks = new Map<string, PageLock>();
 
 /** Whether this context has Web Locks (secure contexts of current browsers, in pages and workers). */
-export function hasWebLocks(): boolean {
+function hasWebLocks(): boolean {
   return typeof globalThis.navigator?.locks?.request === 'function';
 }
 

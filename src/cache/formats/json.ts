@@ -129,7 +129,7 @@ export function findJsonProblem(value: unknown, root = 'value'): JsonProblem | u
  * @example
  * assertJson('save', { n: 1n });   // TypeError: save: expected plain JSON at value.n, got a BigInt (1n; ...)
  */
-export function assertJson(where: string, value: unknown, root = 'value'): asserts value is JsonValue {
+function assertJson(where: string, value: unknown, root = 'value'): asserts value is JsonValue {
   const problem = findJsonProblem(value, root);
   if (problem !== undefined) throw new TypeError(`${where}: expected plain JSON at ${problem.path}, got ${problem.got}`);
 }
@@ -166,6 +166,11 @@ export function isPlainJson(value: unknown): value is JsonValue {
  */
 export function encodeJson(value: unknown, where: string): Uint8Array {
   assertJson(where, value);
+  return jsonBytes(value);
+}
+
+/** The UTF-8 JSON of a value already known to be plain JSON (see {@link isPlainJson}). */
+export function jsonBytes(value: JsonValue): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
 

@@ -2,6 +2,7 @@
 // NumPy (any version of the format, either byte order, C or Fortran order) writes.
 
 import { describe, optionsObject, knownKeys } from '../../_args.js';
+import { hostIsLittleEndian, swapBytes } from './byte-order.js';
 
 /** The typed arrays that have a NumPy dtype (Float16Array is left out: Node 20 has none). */
 export type TypedArray =
@@ -62,20 +63,6 @@ export function npyDescr(data: TypedArray): string {
     throw new TypeError(`npyDescr: expected data to be an integer or float typed array, got ${describe(data)}`);
   }
   return `${kind[2] === 1 ? '|' : '<'}${kind[1]}${kind[2]}`;
-}
-
-let littleEndianHost: boolean | undefined;
-function hostIsLittleEndian(): boolean {
-  return (littleEndianHost ??= new Uint8Array(new Uint16Array([1]).buffer)[0] === 1);
-}
-
-/** Reverses the bytes of each `size`-byte element in place. */
-function swapBytes(bytes: Uint8Array, size: number): void {
-  for (let i = 0; i + size <= bytes.length; i += size) {
-    for (let a = i, b = i + size - 1; a < b; a++, b--) {
-      const t = bytes[a]; bytes[a] = bytes[b]; bytes[b] = t;
-    }
-  }
 }
 
 /** Reorders `count` elements of `size` bytes from Fortran order to C order over `shape`. */

@@ -6,6 +6,7 @@
 // `data_offsets` (relative to the start of the data section).
 
 import { describe } from '../../_args.js';
+import { hostIsLittleEndian, swapBytes } from './byte-order.js';
 import { isPlainObject, jsonLeafProblem, propertyPath, type JsonValue } from './json.js';
 
 /** The typed arrays a tensor's data may be. */
@@ -44,7 +45,7 @@ export type Checkpoint = {
 };
 
 /** The `__metadata__` key holding how a checkpoint's tensors and JSON fields fit back together. */
-export const CHECKPOINT_STRUCTURE_KEY = 'dase_cache.structure';
+const CHECKPOINT_STRUCTURE_KEY = 'dase_cache.structure';
 
 // The reference implementation's limit (MAX_HEADER_SIZE): larger headers are refused as damaged or hostile.
 const MAX_HEADER_BYTES = 100_000_000;
@@ -87,18 +88,6 @@ function isDtype(value: unknown): value is SafetensorsDtype {
 // Assignment would call the __proto__ setter for a tensor or field named "__proto__"; define it instead.
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-let littleEndianHost: boolean | undefined;
-// Typed arrays use the host's byte order; the file is little-endian. Every current engine is little-endian,
-// but a big-endian host still reads and writes correct files, just more slowly.
-function hostIsLittleEndian(): boolean {
-  return (littleEndianHost ??= new Uint8Array(Uint16Array.of(1).buffer)[0] === 1);
-}
-
-function swapBytes(bytes: Uint8Array, size: number): void {
-  if (size === 1) return;
-  for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ const MAX_32 = 0xffffffff;
 let table: Uint32Array | undefined;
 
 /** Plain-JavaScript CRC-32, for platforms without a native one. */
-export const crc32Js: Crc32 = (data, previous = 0) => {
+const crc32Js: Crc32 = (data, previous = 0) => {
   if (!table) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

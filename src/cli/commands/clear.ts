@@ -42,7 +42,7 @@ export const clear: Command = {
     }
     const bytes = entries.reduce((n, e) => n + e.size_bytes, 0);
     const question = `Remove ${plural(entries.length, 'entry', 'entries')} (${formatBytes(bytes)}) from ${what} in ${root}?`;
-    if (entries.length > 0 && !values.yes && !(await confirm(question, 'clear: not confirmed; pass --yes'))) {
+    if (entries.length > 0 && !values.yes && !(await confirm(question))) {
       if (json) printJson({ root, removed: {}, total: 0, key: key ?? null });
       else print('nothing removed');
       return 0;

@@ -11,7 +11,7 @@ import { parseSize } from '../size.js';
  * cheapest to compute again per byte freed first: a memoized function recomputes them on its next call.
  * Entries without it (saved by hand, maybe not reproducible) come after, least recently used first.
  */
-export function evictionOrder(entries: ListedEntry[]): ListedEntry[] {
+function evictionOrder(entries: ListedEntry[]): ListedEntry[] {
   const byAge = (a: ListedEntry, b: ListedEntry) => Date.parse(a.last_accessed) - Date.parse(b.last_accessed) || a.access_count - b.access_count;
   const costed = entries.filter((e) => e.compute_ms !== null)
     .sort((a, b) => a.compute_ms! / Math.max(1, a.size_bytes) - b.compute_ms! / Math.max(1, b.size_bytes) || byAge(a, b));

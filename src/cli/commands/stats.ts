@@ -8,7 +8,7 @@ import { formatBytes, table } from '../format.js';
 const TOP = 5;
 
 /** One category's figures, as `stats --json` prints them. */
-export interface CategoryFigures {
+interface CategoryFigures {
   category: string;
   kind: string;
   description: string | null;

@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs';
 import { fdCoefficients, laplacianKey, type Boundary, type LaplacianAccuracy, type StencilKind } from '../../node.js';
 import { usageError } from '../errors.js';
-import type { WarmupCall } from './items.js';
+import { laplacianOptions, type WarmupCall } from './items.js';
 
 /** The sections of a config file and the kernel each runs. */
-export const SECTIONS = ['fractional_kernels', 'gl_weights', 'laplacians', 'fd_coefficients'] as const;
+const SECTIONS = ['fractional_kernels', 'gl_weights', 'laplacians', 'fd_coefficients'] as const;
 
 /**
  * The default set: GL kernels for common orders (sub- and superdiffusion), time steps and lengths, and the
@@ -102,7 +102,7 @@ function expandGroup(section: (typeof SECTIONS)[number], group: unknown, where: 
       }).map((c) => ({ kernel: section, ...c, ...(spacing === undefined ? {} : { spacing: spacing as number | number[] }) }));
       for (const call of calls) {
         try {
-          laplacianKey(call.shape, { boundary: call.boundary, accuracy: call.accuracy, ...(spacing === undefined ? {} : { spacing: call.spacing }) }); // the kernel's own checks: shape, spacing per axis, grid too small
+          laplacianKey(call.shape, laplacianOptions(call)); // the kernel's own checks: shape, spacing per axis, grid too small
         } catch (error) {
           throw new ConfigProblem(`${where}: ${(error as Error).message.replace(/^cachedKernels\.laplacian: /, '')}`);
         }

@@ -13,7 +13,7 @@ export type WarmupCall =
 export type WarmupItem = WarmupCall & { category: string; key: string; estimatedBytes: number };
 
 /** The category a call's result goes to, as cachedKernels stores it. */
-export function categoryOf(call: WarmupCall): string {
+function categoryOf(call: WarmupCall): string {
   return call.kernel === 'laplacians' || call.kernel === 'fd_coefficients' ? 'stencils' : 'fractional_kernels';
 }
 
@@ -28,7 +28,7 @@ export function runCall(kernels: CachedKernels, call: WarmupCall): Promise<{ key
 }
 
 /** The cache key the call's result is stored under. */
-export function keyOf(kernels: CachedKernels, call: WarmupCall): string {
+function keyOf(kernels: CachedKernels, call: WarmupCall): string {
   switch (call.kernel) {
     case 'fractional_kernels': return kernels.fractionalKernel.keyFor(call.alpha, call.dt, call.n);
     case 'gl_weights': return kernels.glWeights.keyFor(call.alpha, call.n);
@@ -37,12 +37,12 @@ export function keyOf(kernels: CachedKernels, call: WarmupCall): string {
   }
 }
 
-function laplacianOptions(call: Extract<WarmupCall, { kernel: 'laplacians' }>) {
+export function laplacianOptions(call: Extract<WarmupCall, { kernel: 'laplacians' }>) {
   return { boundary: call.boundary, accuracy: call.accuracy, ...(call.spacing === undefined ? {} : { spacing: call.spacing }) };
 }
 
 /** About how many bytes the stored result takes: 8 per weight; 12 per CSR non-zero plus 4 per row. */
-export function estimateBytes(call: WarmupCall): number {
+function estimateBytes(call: WarmupCall): number {
   switch (call.kernel) {
     case 'fractional_kernels':
     case 'gl_weights':
