@@ -2,7 +2,7 @@
 // L1 scheme (Caputo), each a causal convolution of the samples with the operator's weights.
 
 import { causalConvolution } from './convolution';
-import { glWeightsChunk } from './gl';
+import { glWeightsAll } from './gl';
 
 /**
  * out[j] = scale * sum_{k=0}^{j} w_k f_{j-k}, j < n, w the GL weights of order alpha (as glWeights).
@@ -12,10 +12,7 @@ import { glWeightsChunk } from './gl';
 export function glDerivativeHistory(
   fPtr: usize, n: i32, alpha: f64, scale: f64, near: i32, leaf: i32, wPtr: usize, outPtr: usize, workPtr: usize, fftLen: i32,
 ): void {
-  const w1 = -alpha + 0.0; // + 0 turns -0 into +0, as glWeights does
-  store<f64>(wPtr, 1.0);
-  if (n > 1) store<f64>(wPtr, w1, 8);
-  if (n > 2) glWeightsChunk(wPtr + 16, 2, n - 2, alpha, 1.0, w1);
+  glWeightsAll(wPtr, n, alpha);
   causalConvolution(outPtr, wPtr, fPtr, n, scale, near, leaf, workPtr, fftLen);
 }
 

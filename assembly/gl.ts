@@ -68,3 +68,11 @@ export function glWeightsChunk(outPtr: usize, k0: i32, len: i32, alpha: f64, pre
     store<f64>(p, w + 0.0);
   }
 }
+
+/** Writes w_k for k in [0, n) to outPtr, as glWeightsInto (src/kernels/gl.ts) does chunk by chunk. */
+export function glWeightsAll(outPtr: usize, n: i32, alpha: f64): void {
+  const w1 = -alpha + 0.0; // + 0 turns -0 into +0 at alpha = 0
+  if (n > 0) store<f64>(outPtr, 1.0);
+  if (n > 1) store<f64>(outPtr, w1, 8);
+  if (n > 2) glWeightsChunk(outPtr + 16, 2, n - 2, alpha, 1.0, w1);
+}

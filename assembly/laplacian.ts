@@ -101,32 +101,26 @@ export function laplacianCsrBand(
   const a0 = axisPtr(desc, 0, r0), m0 = axisSplit(desc, 0, r0), z0 = axisPtr(desc, 0, r0 + 1);
   const a1 = axisPtr(desc, 1, r1), m1 = axisSplit(desc, 1, r1), z1 = axisPtr(desc, 1, r1 + 1);
   const a2 = axisPtr(desc, 2, r2), m2 = axisSplit(desc, 2, r2), z2 = axisPtr(desc, 2, r2 + 1);
-  for (let t = a0; t < m0; t++, e++) {
-    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
-    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
-  }
-  for (let t = a1; t < m1; t++, e++) {
-    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
-    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
-  }
-  for (let t = a2; t < m2; t++, e++) {
-    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
-    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
-  }
+  e = writeAxisTerms(desc, 0, a0, m0, p, s0, indicesPtr, dataPtr, e);
+  e = writeAxisTerms(desc, 1, a1, m1, p, n2, indicesPtr, dataPtr, e);
+  e = writeAxisTerms(desc, 2, a2, m2, p, 1, indicesPtr, dataPtr, e);
   store<i32>(indicesPtr + (<usize>e << 2), p);
   if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1) + axisDiag(desc, 2, r2));
   e++;
-  for (let t = m2; t < z2; t++, e++) {
-    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 2, t));
-    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 2, t));
-  }
-  for (let t = m1; t < z1; t++, e++) {
-    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 1, t) * n2);
-    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 1, t));
-  }
-  for (let t = m0; t < z0; t++, e++) {
-    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, 0, t) * s0);
-    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, 0, t));
+  e = writeAxisTerms(desc, 2, m2, z2, p, 1, indicesPtr, dataPtr, e);
+  e = writeAxisTerms(desc, 1, m1, z1, p, n2, indicesPtr, dataPtr, e);
+  e = writeAxisTerms(desc, 0, m0, z0, p, s0, indicesPtr, dataPtr, e);
+  return e;
+}
+
+// Entries [from, to) of axis a's table as row p's columns p + delta * stride (and values, unless dataPtr
+// is 0), written from entry e on. Returns the entry count after them.
+@inline function writeAxisTerms(
+  desc: usize, a: usize, from: i32, to: i32, p: i32, stride: i32, indicesPtr: usize, dataPtr: usize, e: i32,
+): i32 {
+  for (let t = from; t < to; t++, e++) {
+    store<i32>(indicesPtr + (<usize>e << 2), p + axisDelta(desc, a, t) * stride);
+    if (dataPtr) store<f64>(dataPtr + (<usize>e << 3), axisVal(desc, a, t));
   }
   return e;
 }
@@ -145,7 +139,8 @@ function repeatLine(
   return e + len;
 }
 
-// dst[x] = src[x] + add for count i32 values; the ranges do not overlap.
+// dst[x] = src[x] + add for count i32 values, walking forward: dst is at least 16 bytes past src, or the
+// ranges do not overlap.
 function copyAdding(dst: usize, src: usize, count: i32, add: i32): void {
   let x = 0;
   if (ASC_FEATURE_SIMD) {
@@ -171,17 +166,7 @@ function replicateRows(
   for (; e < seed; e++) {
     store<i32>(indicesPtr + (<usize>e << 2), load<i32>(indicesPtr + (<usize>(e - len) << 2)) + 1);
   }
-  const back = 4 * len;
-  if (ASC_FEATURE_SIMD) {
-    const four = i32x4.splat(4);
-    for (; e + 3 < end; e += 4) {
-      const i = indicesPtr + (<usize>e << 2);
-      v128.store(i, i32x4.add(v128.load(i - (<usize>back << 2)), four));
-    }
-  }
-  for (; e < end; e++) {
-    store<i32>(indicesPtr + (<usize>e << 2), load<i32>(indicesPtr + (<usize>(e - back) << 2)) + 4);
-  }
+  copyAdding(indicesPtr + (<usize>e << 2), indicesPtr + (<usize>(e - 4 * len) << 2), end - e, 4);
   if (dataPtr) {
     // Doubling copies: each reads only entries already written, so none overlaps its source.
     const row = dataPtr + (<usize>first << 3);
@@ -214,8 +199,6 @@ export function laplacianApplyBand(
   const n1 = axisN(desc, 1);
   const n2 = axisN(desc, 2);
   const lineBytes = <usize>n2 << 3;
-  const addrs = termsPtr;
-  const weights = termsPtr + (<usize>MAX_TERMS << 2);
   // Points [lo, hi) of the last axis share its regular row, which becomes shifted copies of the line.
   const lo = <i32>axisWord(desc, 2, 1);
   const hi = <i32>axisWord(desc, 2, 2);
@@ -230,41 +213,24 @@ export function laplacianApplyBand(
       const a1 = axisPtr(desc, 1, r1), m1 = axisSplit(desc, 1, r1), z1 = axisPtr(desc, 1, r1 + 1);
       // Terms in column order: lower lines, lower taps, diagonal, upper taps, upper lines.
       let t = 0;
-      for (let q = a0; q < m0; q++, t++) {
-        const slab = <usize>load<u32>(slabTable + (<usize>(i0 + axisDelta(desc, 0, q)) << 2));
-        store<u32>(addrs + (<usize>t << 2), <u32>(slab + <usize>i1 * lineBytes));
-        store<f64>(weights + (<usize>t << 3), axisVal(desc, 0, q));
-      }
-      for (let q = a1; q < m1; q++, t++) {
-        store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + <isize>axisDelta(desc, 1, q) * <isize>lineBytes));
-        store<f64>(weights + (<usize>t << 3), axisVal(desc, 1, q));
-      }
+      t = lineTerms(desc, 0, a0, m0, slabTable, i0, i1, line, lineBytes, termsPtr, t);
+      t = lineTerms(desc, 1, a1, m1, slabTable, i0, i1, line, lineBytes, termsPtr, t);
       const lowerLines = t;
       const d01 = axisDiag(desc, 0, r0) + axisDiag(desc, 1, r1);
       if (lo < hi) {
         const a2 = axisPtr(desc, 2, lo), m2 = axisSplit(desc, 2, lo), z2 = axisPtr(desc, 2, lo + 1);
-        for (let q = a2; q <= z2; q++) {
-          if (q == m2) {
-            store<u32>(addrs + (<usize>t << 2), <u32>line);
-            store<f64>(weights + (<usize>t << 3), d01 + axisDiag(desc, 2, lo));
-            t++;
-          }
-          if (q == z2) break;
-          store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + (<isize>axisDelta(desc, 2, q) << 3)));
-          store<f64>(weights + (<usize>t << 3), axisVal(desc, 2, q));
-          t++;
+        for (let q = a2; q < m2; q++, t++) {
+          setTerm(termsPtr, t, <usize>(<isize>line + (<isize>axisDelta(desc, 2, q) << 3)), axisVal(desc, 2, q));
+        }
+        setTerm(termsPtr, t, line, d01 + axisDiag(desc, 2, lo));
+        t++;
+        for (let q = m2; q < z2; q++, t++) {
+          setTerm(termsPtr, t, <usize>(<isize>line + (<isize>axisDelta(desc, 2, q) << 3)), axisVal(desc, 2, q));
         }
       }
       const upperStart = t;
-      for (let q = m1; q < z1; q++, t++) {
-        store<u32>(addrs + (<usize>t << 2), <u32>(<isize>line + <isize>axisDelta(desc, 1, q) * <isize>lineBytes));
-        store<f64>(weights + (<usize>t << 3), axisVal(desc, 1, q));
-      }
-      for (let q = m0; q < z0; q++, t++) {
-        const slab = <usize>load<u32>(slabTable + (<usize>(i0 + axisDelta(desc, 0, q)) << 2));
-        store<u32>(addrs + (<usize>t << 2), <u32>(slab + <usize>i1 * lineBytes));
-        store<f64>(weights + (<usize>t << 3), axisVal(desc, 0, q));
-      }
+      t = lineTerms(desc, 1, m1, z1, slabTable, i0, i1, line, lineBytes, termsPtr, t);
+      t = lineTerms(desc, 0, m0, z0, slabTable, i0, i1, line, lineBytes, termsPtr, t);
       const total = t;
       if (lo < hi) applyInterior(termsPtr, total, out, lo, hi);
       for (let j = 0; j < lo; j++) applyEdgePoint(desc, termsPtr, lowerLines, upperStart, total, line, out, j, d01);
@@ -272,6 +238,29 @@ export function laplacianApplyBand(
       out += lineBytes;
     }
   }
+}
+
+// Term t of the scratch list: input address and weight.
+@inline function setTerm(termsPtr: usize, t: i32, addr: usize, w: f64): void {
+  store<u32>(termsPtr + (<usize>t << 2), <u32>addr);
+  store<f64>(termsPtr + (<usize>MAX_TERMS << 2) + (<usize>t << 3), w);
+}
+
+// Terms [from, to) of axis a's table for line (i0, i1), as terms t, t+1, ..: the neighbouring line in
+// the staged slab i0 + delta for axis 0, the line delta lines away in the same slab for axis 1.
+// Returns the term count after them.
+@inline function lineTerms(
+  desc: usize, a: usize, from: i32, to: i32, slabTable: usize, i0: i32, i1: i32, line: usize, lineBytes: usize,
+  termsPtr: usize, t: i32,
+): i32 {
+  for (let q = from; q < to; q++, t++) {
+    const d = axisDelta(desc, a, q);
+    const addr = a == 0
+      ? <usize>load<u32>(slabTable + (<usize>(i0 + d) << 2)) + <usize>i1 * lineBytes
+      : <usize>(<isize>line + <isize>d * <isize>lineBytes);
+    setTerm(termsPtr, t, addr, axisVal(desc, a, q));
+  }
+  return t;
 }
 
 // out[j] = sum_t w_t * in_t[j] for j in [lo, hi), in the order of the terms, up to eight terms per pass

@@ -3,7 +3,6 @@
 // ones, the near-diagonal terms directly and the far history by blocked FFTs (assembly/convolution.ts).
 
 import { describe, finiteNumber, float64Array } from '../_args.js';
-import type { KernelExports } from '../wasm/exports.js';
 import { kernelInfo, runKernel } from '../wasm/loader.js';
 import { f64View, layout } from '../wasm/memory.js';
 import { gamma } from './gamma.js';
@@ -70,8 +69,7 @@ function glHistory(where: string, path: Path, f: Float64Array, alpha: number, h:
   const scale = stepScale(where, h, alpha, 1);
   const n = f.length;
   if (n === 0) return y;
-  return convolve(where, f, plan(n, path), y, (k, p, at) =>
-    k.glDerivativeHistory(at.f, n, alpha, scale, p.near, LEAF, at.w, at.out, at.work, p.fftLen));
+  return convolve(where, 'glDerivativeHistory', alpha, scale, f, n, path, y);
 }
 
 /**
@@ -102,8 +100,7 @@ export function caputoL1(f: Float64Array, alpha: number, h: number, out?: Float6
   const scale = stepScale(where, h, alpha, gamma(2 - alpha));
   const n = f.length;
   if (n <= 1) return y.fill(0);
-  return convolve(where, f, plan(n - 1, 'auto'), y, (k, p, at) =>
-    k.caputoL1History(at.f, n, 1 - alpha, scale, p.near, LEAF, at.w, at.out, at.work, p.fftLen));
+  return convolve(where, 'caputoL1History', 1 - alpha, scale, f, n - 1, 'auto', y);
 }
 
 function checkHistory(where: string, f: unknown, out: unknown): Float64Array {
@@ -129,8 +126,7 @@ function stepScale(where: string, h: unknown, alpha: number, divisor: number): n
 }
 
 type Path = 'auto' | 'direct' | 'fft';
-interface Plan { near: number; fftLen: number; workDoubles: number }
-interface Addresses { f: number; w: number; out: number; work: number }
+interface Plan { near: number; fftLen: number }
 
 /**
  * The longest convolution summed directly by the running kernel build; longer ones go through the FFT.
@@ -145,22 +141,26 @@ export function fftCrossover(): number {
 
 // How a convolution with this many outputs is split between direct summation and FFT.
 function plan(terms: number, path: Path): Plan {
-  if (path === 'direct' || (path === 'auto' && terms <= fftCrossover())) return { near: terms, fftLen: 0, workDoubles: 0 };
+  if (path === 'direct' || (path === 'auto' && terms <= fftCrossover())) return { near: terms, fftLen: 0 };
   // The largest square side L < terms - NEAR, a power-of-two multiple of LEAF; its FFTs have length 2L.
   let side = LEAF;
   while (2 * side < terms - NEAR) side *= 2;
-  return { near: NEAR, fftLen: 2 * side, workDoubles: 8 * side + 2 * LEAF + 24 };
+  return { near: NEAR, fftLen: 2 * side };
 }
 
-// Stages f, runs the kernel with the given plan, and copies its n outputs to y.
-function convolve(where: string, f: Float64Array, p: Plan, y: Float64Array,
-  run: (k: KernelExports, plan: Plan, at: Addresses) => void): Float64Array {
+// Stages f, runs the history kernel (order and scale as it takes them) on a convolution of `terms` outputs
+// planned for `path`, and copies its n outputs to y.
+function convolve(where: string, kernel: 'glDerivativeHistory' | 'caputoL1History', order: number, scale: number,
+  f: Float64Array, terms: number, path: Path, y: Float64Array): Float64Array {
   const n = f.length;
+  const { near, fftLen } = plan(terms, path);
+  // The FFT path's workspace, as assembly/convolution.ts asks: 4 fftLen + 2 leaf + 24 doubles.
+  const workDoubles = fftLen === 0 ? 0 : 4 * fftLen + 2 * LEAF + 24;
   return runKernel(where, (k) => {
-    const [fBuffer, w, out, work] = layout(k, (n + 2 * PAD) * 8, n * 8, (n + PAD) * 8, p.workDoubles * 8);
-    const at = { f: fBuffer + PAD * 8, w, out, work };
-    f64View(k, at.f, n).set(f);
-    run(k, p, at);
+    const [fBuffer, w, out, work] = layout(k, (n + 2 * PAD) * 8, n * 8, (n + PAD) * 8, workDoubles * 8);
+    const fPtr = fBuffer + PAD * 8;
+    f64View(k, fPtr, n).set(f);
+    k[kernel](fPtr, n, order, scale, near, LEAF, w, out, work, fftLen);
     y.set(f64View(k, out, n));
     return y;
   });

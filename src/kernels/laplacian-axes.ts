@@ -64,13 +64,9 @@ export function rowOf(t: AxisTable, i: number): number {
 
 /** Number of off-diagonal entries over all n indices of the axis. */
 export function axisEntries(t: AxisTable): number {
-  let total = 0;
-  for (let i = 0; i < t.n; i = i === t.lo && t.lo < t.hi ? t.hi : i + 1) {
-    const row = rowOf(t, i);
-    const count = t.ptr[row + 1] - t.ptr[row];
-    total += i === t.lo && t.lo < t.hi ? count * (t.hi - t.lo) : count;
-  }
-  return total;
+  // Every table row once, plus the regular row for the other hi - lo - 1 interior indices (it is left
+  // empty when there is no interior: see axisTable).
+  return t.delta.length + Math.max(0, t.hi - t.lo - 1) * (t.ptr[t.lo + 1] - t.ptr[t.lo]);
 }
 
 function axisTable(n: number, scaled: Float64Array, offsets: Int32Array, boundary: Boundary): AxisTable {

@@ -25,7 +25,7 @@ function tableBytes(t: AxisTable): number[] {
 
 /** Copies the axis tables into WASM memory and writes their descriptor at descPtr. */
 function stageTables(k: KernelExports, plan: LaplacianPlan, descPtr: number, tablePtrs: number[]): void {
-  const desc = new Uint32Array(k.memory.buffer, descPtr, 24);
+  const desc = new Uint32Array(k.memory.buffer, descPtr, 3 * AXIS_BYTES / 4);
   plan.axes.forEach((t, a) => {
     const [ptr, split, delta, val, diag] = tablePtrs.slice(a * 5, a * 5 + 5);
     i32View(k, ptr, t.ptr.length).set(t.ptr);
@@ -33,7 +33,7 @@ function stageTables(k: KernelExports, plan: LaplacianPlan, descPtr: number, tab
     i32View(k, delta, t.delta.length).set(t.delta);
     f64View(k, val, t.val.length).set(t.val);
     f64View(k, diag, t.diag.length).set(t.diag);
-    desc.set([t.n, t.lo, t.hi, ptr, split, delta, val, diag], a * 8);
+    desc.set([t.n, t.lo, t.hi, ptr, split, delta, val, diag], a * AXIS_BYTES / 4);
   });
 }
 
