@@ -3,7 +3,7 @@
 // assembly has two baselines: a builder specialised to exactly that case, and a general one with all of
 // laplacian's options, which is what a user replacing laplacian (rather than one call of it) would write.
 
-import { applyLaplacian, laplacian, type Boundary, type CsrMatrix, type LaplacianAccuracy, type LaplacianOptions } from '../src/node.js';
+import { applyLaplacian, laplacian, type CsrMatrix, type LaplacianOptions } from '../src/node.js';
 import { compare, type ComparisonResult } from './_harness.js';
 import { tsLaplacianCsrGeneral } from './laplacian-general.js';
 

@@ -4,7 +4,7 @@
 // so a torn or mixed value is always told apart from one some writer wrote.
 //
 // No assertion here depends on timing: delays only choose *when* something happens (a kill, a look).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,8 @@ import {
   ARRAY_CATEGORY, CRASH_KEYS, JSON_CATEGORY, MUTABLE_KEYS, STABLE_KEYS,
   arrayValue, checkValue, jsonValue, valueId, type StressReport,
 } from './fixtures/cache-worker.js';
+import { killAll, startWorker as startProcess, type Worker } from './fixtures/worker-process.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = fileURLToPath(new URL('./fixtures/cache-worker.ts', import.meta.url));
 const CATEGORIES = [ARRAY_CATEGORY, JSON_CATEGORY];
 
@@ -33,58 +33,13 @@ async function tempRoot(): Promise<string> {
 }
 const children = new Set<ChildProcess>();
 afterEach(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
+  killAll(children);
   for (const root of roots.splice(0)) await fs.rm(root, { recursive: true, force: true });
 });
 
 // ---------- child processes ----------
 
-interface Worker {
-  child: ChildProcess;
-  lines: string[];
-  stderr: () => string;
-  /** Resolves when a stdout line satisfies `test`; rejects if the process exits first. */
-  waitForLine: (test: (line: string) => boolean, what: string) => Promise<string>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startWorker(args: (string | number)[]): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args.map(String)], {
-    cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const lines: string[] = [];
-  let partial = '';
-  let err = '';
-  const waiters: { test: (line: string) => boolean; done: (line: string) => void }[] = [];
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of [...waiters]) if (w.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.done(line); }
-    }
-  });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => { err += chunk; });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-    child.on('exit', (code, signal) => {
-      // 'exit' can come before the last stdout chunk: wait for the stream to end too.
-      const finish = () => { if (partial) { lines.push(partial); partial = ''; } done({ code, signal }); };
-      if (child.stdout!.readableEnded) finish(); else child.stdout!.once('end', finish);
-    });
-  });
-  const waitForLine = (test: (line: string) => boolean, what: string) => new Promise<string>((done, fail) => {
-    const seen = lines.find(test);
-    if (seen !== undefined) return done(seen);
-    waiters.push({ test, done });
-    void exited.then(({ code, signal }) => fail(new Error(
-      `worker ${args.join(' ')} exited (code ${code}, signal ${signal}) before printing ${what}; stderr:\n${err}`)));
-  });
-  return { child, lines, stderr: () => err, waitForLine, exited };
-}
+const startWorker = (args: (string | number)[]): Worker => startProcess(WORKER, args, children);
 
 // ---------- on-disk checks ----------
 

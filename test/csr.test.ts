@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csrMatVec, laplacian, type CsrMatrix } from '../src/node.js';
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
+import { random } from './fixtures/util.js';
 
 function randomCsr(rows: number, cols: number, density: number, seed: number): CsrMatrix {
   const rand = random(seed);

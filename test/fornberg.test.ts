@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fdCoefficients, fornbergWeights } from '../src/node.js';
+import { random } from './fixtures/util.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/fornberg.json', import.meta.url), 'utf8')) as {
   points: { derivative: number; x0: number; points: number[]; weights: number[] }[];
@@ -22,11 +23,6 @@ function expectClose(actual: Float64Array, exact: number[], tolerance: number): 
 }
 
 // A simple seeded generator so failures reproduce.
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
 describe('fornbergWeights', () => {
   it.each(vectors.points.map((c) => [c.derivative, c.points.length, c] as const))(
     'derivative %i on %i points is within 1e-13 of the exact rationals', (_, __, c) => {

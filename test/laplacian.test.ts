@@ -2,17 +2,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tsLaplacianCsrGeneral } from '../bench/laplacian-general.js';
 import { applyLaplacian, csrMatVec, laplacian, type Boundary, type LaplacianAccuracy } from '../src/node.js';
+import { random } from './fixtures/util.js';
 
 interface Case {
   shape: number[]; boundary: Boundary; accuracy: LaplacianAccuracy; spacing: number[];
   indptr: number[]; indices: number[]; data: number[];
 }
 const vectors = JSON.parse(readFileSync(new URL('./vectors/laplacian.json', import.meta.url), 'utf8')) as { cases: Case[] };
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
 
 function randomGrid(size: number, seed: number): Float64Array {
   const rand = random(seed);

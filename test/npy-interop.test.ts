@@ -11,6 +11,7 @@ import { decodeNpz, encodeNpz } from '../src/cache/formats/npz.js';
 import { decodeCsrNpz, encodeCsrNpz } from '../src/cache/formats/sparse.js';
 import { laplacian } from '../src/kernels/laplacian.js';
 import type { CsrMatrix } from '../src/kernels/csr.js';
+import { bytesOf } from './fixtures/util.js';
 
 const probe = spawnSync('python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8', timeout: 30_000 });
 const havePython = probe.status === 0;
@@ -25,7 +26,6 @@ function python(script: string, ...args: string[]): string {
   return run.stdout;
 }
 
-const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const sha = (a: ArrayBufferView) => createHash('sha256').update(bytesOf(a)).digest('hex');
 const hex = (a: ArrayBufferView) => Buffer.from(bytesOf(a)).toString('hex');
 

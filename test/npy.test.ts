@@ -7,8 +7,8 @@ import { decodeNpz, encodeNpz } from '../src/cache/formats/npz.js';
 import { csrFromNpzEntries, csrToNpzEntries, decodeCsrNpz, encodeCsrNpz, isCsrNpz } from '../src/cache/formats/sparse.js';
 import { laplacian } from '../src/kernels/laplacian.js';
 import type { CsrMatrix } from '../src/kernels/csr.js';
+import { bytesOf } from './fixtures/util.js';
 
-const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
 
 /** The header text of a version 1.0 file, padding and newline included. */

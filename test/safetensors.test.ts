@@ -7,9 +7,9 @@ import {
   decodeCheckpoint, decodeSafetensors, encodeCheckpoint, encodeSafetensors, isCheckpoint, isTensorRecord,
   type Checkpoint, type SafetensorsDtype, type Tensor, type TensorRecord, type TypedArray,
 } from '../src/cache/formats/safetensors.js';
+import { bytesOf } from './fixtures/util.js';
 
 const ascii = (s: string) => [...new TextEncoder().encode(s)];
-const bytesOf = (a: TypedArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** A file laid out by hand: the header as given (padded with spaces to 8 unless told), then the data. */
 function raw(header: unknown, data: ArrayLike<number> = [], pad = true): Uint8Array {
