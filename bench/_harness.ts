@@ -103,6 +103,18 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * Checks, before timing, that our result agrees with a baseline's element by element: ours[i] and theirs[i]
+ * are equal, or differ by at most rel * |theirs[i]| + abs (rel = abs = 0: exactly equal; a NaN never agrees).
+ */
+export function checkElementwise(what: string, ours: ArrayLike<number>, theirs: ArrayLike<number>, rel: number, abs: number): void {
+  for (let i = 0; i < ours.length; i++) {
+    if (ours[i] !== theirs[i] && !(Math.abs(ours[i] - theirs[i]) <= rel * Math.abs(theirs[i]) + abs)) {
+      throw new Error(`${what}: dase-cache and the TypeScript baseline disagree at ${i}: ${ours[i]} vs ${theirs[i]}`);
+    }
+  }
+}
+
 /** Times the subject and its baselines, interleaved, and prints the comparison's table. */
 export function compare(spec: ComparisonSpec): ComparisonResult {
   const { all, rounds, sliceMs, warmupMs } = prepare(spec);
@@ -218,7 +230,7 @@ export function summarize(
   return result;
 }
 
-function formatTime(ms: number): string {
+export function formatTime(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms >= 1) return `${ms.toFixed(2)} ms`;
   if (ms >= 1e-3) return `${(ms * 1e3).toFixed(2)} µs`;
@@ -229,6 +241,13 @@ function formatCount(x: number): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
   return x.toFixed(1);
+}
+
+/** A table's lines, indented: the first column left-aligned, the others right-aligned, each as wide as its widest cell. */
+export function tableLines(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => '  ' + cells.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ');
+  return [header, ...rows].map(line);
 }
 
 function formatTable(result: ComparisonResult, unit: 'MB/s' | 'GB/s'): string {
@@ -249,12 +268,9 @@ function formatTable(result: ComparisonResult, unit: 'MB/s' | 'GB/s'): string {
     }
     return row;
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '  ' + cells.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ');
   const out = [
     `${result.name}  [${result.rounds} rounds of ~${result.sliceMs} ms slices, interleaved; speedup = baseline time / subject time, > 1: ours faster]`,
-    line(header),
-    ...rows.map(line),
+    ...tableLines(header, rows),
   ];
   for (const t of result.targets) {
     out.push(`  ${t.label}: >= ${t.atLeast.toFixed(2)}x vs ${t.baseline}: ${t.met ? 'met' : 'NOT met'} (${t.measured.toFixed(2)}x)`);

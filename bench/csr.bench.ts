@@ -2,7 +2,7 @@
 // (for information; there is no target).
 
 import { csrMatVec, laplacian, type CsrMatrix } from '../src/node.js';
-import { compare, type ComparisonResult } from './_harness.js';
+import { checkElementwise, compare, type ComparisonResult } from './_harness.js';
 
 const GRID = [2048, 2048];
 
@@ -25,9 +25,7 @@ export function benchCsr(): ComparisonResult[] {
   const theirs = new Float64Array(rows);
   csrMatVec(a, x, ours);
   tsCsrMatVec(a, x, theirs);
-  for (let r = 0; r < rows; r++) {
-    if (ours[r] !== theirs[r]) throw new Error(`csrMatVec: dase-cache and the TypeScript loop disagree at row ${r}: ${ours[r]} vs ${theirs[r]}`);
-  }
+  checkElementwise('csrMatVec', ours, theirs, 0, 0); // the same sums in the same order: exactly equal
   const nnz = a.indices.length;
   return [compare({
     name: `csrMatVec(laplacian([2048, 2048]), x, out), ${nnz} entries (no target)`,

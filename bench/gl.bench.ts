@@ -1,7 +1,7 @@
 // Grünwald–Letnikov weights, alpha = 0.5, n = 1e6: dase-cache against the recurrence a user would write in TypeScript.
 
 import { glWeights, glWeightsInto } from '../src/node.js';
-import { compare, type ComparisonResult } from './_harness.js';
+import { checkElementwise, compare, type ComparisonResult } from './_harness.js';
 
 const ALPHA = 0.5;
 const N = 1_000_000;
@@ -15,18 +15,10 @@ function tsWeightsInto(w: Float64Array, alpha: number): Float64Array {
   return w;
 }
 
-function checkClose(ours: Float64Array, theirs: Float64Array): void {
-  for (let k = 0; k < ours.length; k++) {
-    if (Math.abs(ours[k] - theirs[k]) > 1e-9 * Math.abs(theirs[k]) + 1e-300) {
-      throw new Error(`gl: dase-cache and the TypeScript loop disagree at k = ${k}: ${ours[k]} vs ${theirs[k]}`);
-    }
-  }
-}
-
 export function benchGl(): ComparisonResult[] {
   const ours = new Float64Array(N);
   const theirs = new Float64Array(N);
-  checkClose(glWeightsInto(ours, ALPHA), tsWeightsInto(theirs, ALPHA));
+  checkElementwise('glWeightsInto', glWeightsInto(ours, ALPHA), tsWeightsInto(theirs, ALPHA), 1e-9, 1e-300);
   return [
     compare({
       name: `glWeightsInto(out, ${ALPHA}), n = 1e6, preallocated`,

@@ -4,7 +4,7 @@
 // laplacian's options, which is what a user replacing laplacian (rather than one call of it) would write.
 
 import { applyLaplacian, laplacian, type CsrMatrix, type LaplacianOptions } from '../src/node.js';
-import { compare, type ComparisonResult } from './_harness.js';
+import { checkElementwise, compare, type ComparisonResult } from './_harness.js';
 import { tsLaplacianCsrGeneral } from './laplacian-general.js';
 
 const GRID_2D = [2048, 2048];
@@ -90,13 +90,8 @@ const GENERAL_CASES: [number[], LaplacianOptions][] = [
   [[2, 9], { boundary: 'periodic', accuracy: 8, spacing: 0.1 }],
 ];
 
-function checkClose(what: string, ours: Float64Array, theirs: Float64Array): void {
-  for (let i = 0; i < ours.length; i++) {
-    if (Math.abs(ours[i] - theirs[i]) > 1e-12 * (1 + Math.abs(theirs[i]))) {
-      throw new Error(`${what}: dase-cache and the TypeScript baseline disagree at ${i}: ${ours[i]} vs ${theirs[i]}`);
-    }
-  }
-}
+// Within 1e-12 * (1 + |theirs|) of the baseline.
+const checkClose = (what: string, ours: Float64Array, theirs: Float64Array) => checkElementwise(what, ours, theirs, 1e-12, 1e-12);
 
 function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return a.length === b.length && Array.prototype.every.call(a, (x: number, i: number) => x === b[i]);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CacheManager, cachedKernels, memoryTierOf } from '../src/node.js';
-import { compareAsync, median, summarize, type ComparisonResult } from './_harness.js';
+import { compareAsync, formatTime as ms, median, summarize, tableLines, type ComparisonResult } from './_harness.js';
 import { memoCases } from './memo-cases.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,10 +19,6 @@ function fresh(root: string, policy: string): Record<string, { source: string; m
     { cwd: REPO, encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`bench/memo-fresh.ts failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!);
-}
-
-function ms(x: number): string {
-  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 1 ? `${x.toFixed(2)} ms` : `${(x * 1000).toFixed(0)} µs`;
 }
 
 export async function benchMemo(): Promise<ComparisonResult[]> {
@@ -77,10 +73,8 @@ export async function benchMemo(): Promise<ComparisonResult[]> {
     }
     const header = ['call', 'compute', 'cold (always)', 'warm, memory', 'warm, disk', 'compute / disk',
       'fresh: compute', 'fresh: disk', 'compute / disk', "'auto' did", "fresh: 'auto'", "compute / 'auto'"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     console.log('\nspeedup table (medians; in this process, warm JIT: compute, cold, warm from memory, warm from disk; fresh: the first call in a new process, cache opened beforehand)');
-    console.log(`  ${header.map((h, i) => (i === 0 ? h.padEnd(widths[i]) : h.padStart(widths[i]))).join('  ')}`);
-    for (const row of rows) console.log(`  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`);
+    for (const line of tableLines(header, rows)) console.log(line);
     console.log('');
 
     results.push(...exampleEndToEnd(join(base, 'example')));

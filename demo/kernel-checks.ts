@@ -24,11 +24,12 @@ function csrParts(a: CsrMatrix): ArrayBufferView[] {
 export function kernelChecks(): Array<[string, ArrayBufferView[]]> {
   const u = field(64 * 64);
   const history = field(2000);
+  const fd = fdCoefficients(1, 6, 'forward');
   return [
     ['glWeights(0.5, 1000)', [glWeights(0.5, 1000)]],
     ['glWeights(1.3, 4097)', [glWeights(1.3, 4097)]],
     ['fornbergWeights(2, 0, [-2..2])', [fornbergWeights(2, 0, [-2, -1, 0, 1, 2])]],
-    ["fdCoefficients(1, 6, 'forward')", [fdCoefficients(1, 6, 'forward').offsets, fdCoefficients(1, 6, 'forward').weights]],
+    ["fdCoefficients(1, 6, 'forward')", [fd.offsets, fd.weights]],
     ["laplacian([32, 32], periodic, accuracy 4)", csrParts(laplacian([32, 32], { boundary: 'periodic', accuracy: 4 }))],
     ["laplacian([8, 9, 10], neumann)", csrParts(laplacian([8, 9, 10], { boundary: 'neumann' }))],
     ['applyLaplacian(u, [64, 64])', [applyLaplacian(u, [64, 64], { spacing: 0.1 })]],

@@ -9,7 +9,8 @@
 // window.daseDemo exposes what a test needs, so that it need not read the page's text: see DemoApi.
 
 import * as dase from '../src/index.js';
-import { CacheManager, type CacheStats, type KernelInfo } from '../src/index.js';
+import { CacheManager, type CacheStats } from '../src/index.js';
+import { DEFAULT_BROWSER_ROOT } from '../src/platform/browser-cache.js';
 import { DEFAULT_PARAMS, checkParams, type DiffusionParams, type JobStep } from '../examples/diffusion-model.js';
 import { drawField, drawLegend } from './heat-map.js';
 import { listTree, readBase64 } from './opfs-inspect.js';
@@ -42,7 +43,7 @@ declare global {
 }
 
 const query = new URLSearchParams(location.search);
-const root = query.get('root') ?? 'dase-cache';
+const root = query.get('root') ?? DEFAULT_BROWSER_ROOT;
 const wasm: WasmSource = query.get('wasm') === 'url' ? 'url' : 'embedded';
 const simd = query.has('simd') ? query.get('simd') !== '0' : undefined;
 const hasOpfs = typeof navigator.storage?.getDirectory === 'function';
@@ -166,7 +167,8 @@ function showStats(stats: CacheStats): void {
   ui.statsFoot.replaceChildren(row([`${stats.total_categories} categories`, String(entries), `${stats.total_size_mb.toFixed(3)} MB`]));
 }
 
-function showKernel(ready: WorkerReady, kernel: KernelInfo): void {
+function showKernel(ready: WorkerReady): void {
+  const { kernel } = ready;
   const from = ready.wasm === 'url' ? `loaded with init({ url }) from kernels-${kernel.build}.wasm` : 'instantiated from the embedded bytes';
   const where = ready.storage === 'opfs' ? `the origin-private file system, folder ${ready.root}` : 'memory (this browser has no OPFS, or storage=memory)';
   ui.kernel.textContent = `Kernels: the ${kernel.build} WASM build (sha256 ${kernel.wasmSha256.slice(0, 12)}…), ${from}. Cache: ${where}.`;
@@ -301,6 +303,6 @@ for (const name of ['alpha', 'grid', 'steps'] as const) {
 }
 setControls(initial);
 if (ui.persist.checked) void askPersistence();
-api.ready.then((ready) => showKernel(ready, ready.kernel), (error: Error) => showStatus(`The kernels could not be loaded: ${error.message}`, true));
+api.ready.then(showKernel, (error: Error) => showStatus(`The kernels could not be loaded: ${error.message}`, true));
 if (query.get('autorun') !== '0') api.run(initial).catch(() => undefined);
 else showStatus('Ready: choose α and the grid, then Run.');

@@ -6,7 +6,7 @@
 import { CacheManager, createSha256, init, kernelInfo, sha256Hex } from '../src/index.js';
 import { diffusionJob, type DiffusionParams } from '../examples/diffusion-model.js';
 import { hashKernelChecks } from './kernel-checks.js';
-import type { KernelHashes, Reply, Request, RunReport, StorageKind, WorkerReady } from './protocol.js';
+import type { KernelHashes, Reply, Request, RunReport, StorageKind, WasmSource, WorkerReady } from './protocol.js';
 
 // The DOM's typings describe a window; a dedicated worker's global has this narrower shape.
 const scope = self as unknown as {
@@ -14,10 +14,11 @@ const scope = self as unknown as {
   onmessage: ((event: MessageEvent<Request & { id: number }>) => void) | null;
 };
 
-let root = 'dase-cache';
-let storage: StorageKind = 'opfs';
+// Set by 'init', the page's first request (requests are answered in order).
+let root: string;
+let storage: StorageKind;
 
-async function start(wasm: 'embedded' | 'url', simd: boolean | undefined): Promise<WorkerReady> {
+async function start(wasm: WasmSource, simd: boolean | undefined): Promise<WorkerReady> {
   if (wasm === 'url') {
     // The .wasm files sit beside this script: scripts/serve-demo.mjs copies them from build/.
     const build = (simd ?? true) ? 'kernels-simd.wasm' : 'kernels-scalar.wasm';

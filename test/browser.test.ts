@@ -17,8 +17,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheManager, kernelInfo, laplacian } from '../src/node.js';
 import { DEFAULT_PARAMS, diffusionJob } from '../examples/diffusion-model.js';
-import { hashKernelChecks } from '../demo/kernel-checks.js';
+import { bytesOf, hashKernelChecks } from '../demo/kernel-checks.js';
 import type { DemoApi } from '../demo/main.js';
+import { nodeSha256Hex } from './fixtures/util.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -30,7 +31,6 @@ const screenshot = join(repo, 'test', 'artifacts', kernelBuild === 'simd' ? 'dem
 
 declare const window: { daseDemo: DemoApi };
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const present = existsSync(CHROMIUM);
 
 if (!present && process.env.CI) {
@@ -171,7 +171,7 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
       expect(entry.key).toBe(key);
       const file = (await readFile(`state_profiles/${entry.file}`))!;
       expect(entry.size_bytes).toBe(file.length);
-      expect(entry.checksum).toBe(`sha256:${sha256(file)}`);
+      expect(entry.checksum).toBe(`sha256:${nodeSha256Hex(file)}`);
       bytes += file.length;
     }
     expect(index.total_size_mb).toBeCloseTo(bytes / 2 ** 20, 3);
@@ -190,8 +190,7 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
       const fromBrowser = new CacheManager({ root: copied });
       expect((await fromBrowser.validate()).ok).toBe(true);
       const loaded = await fromBrowser.load('state_profiles', simulationKey) as { snapshots: { data: Float64Array } };
-      expect(sha256(new Uint8Array(loaded.snapshots.data.buffer, loaded.snapshots.data.byteOffset, loaded.snapshots.data.byteLength)))
-        .toBe(firstRun.snapshotsSha256);
+      expect(nodeSha256Hex(bytesOf(loaded.snapshots.data))).toBe(firstRun.snapshotsSha256);
       await fromBrowser.close();
 
       // The same job in Node writes the same file, described alike. (Its bytes differ in the last bits: the

@@ -5,7 +5,6 @@
 //
 // No assertion here depends on timing: delays only choose *when* something happens (a kill, a look).
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +15,11 @@ import {
   ARRAY_CATEGORY, CRASH_KEYS, JSON_CATEGORY, MUTABLE_KEYS, STABLE_KEYS,
   arrayValue, checkValue, jsonValue, valueId, type StressReport,
 } from './fixtures/cache-worker.js';
+import { nodeSha256Hex, sleep } from './fixtures/util.js';
 import { killAll, startWorker as startProcess, type Worker } from './fixtures/worker-process.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/cache-worker.ts', import.meta.url));
 const CATEGORIES = [ARRAY_CATEGORY, JSON_CATEGORY];
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 // ---------- temporary roots ----------
 
@@ -43,8 +41,6 @@ const startWorker = (args: (string | number)[]): Worker => startProcess(WORKER, 
 
 // ---------- on-disk checks ----------
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
 /** Lock files, journals and kept damaged indexes: everything in a category folder that is not data. */
 const isBookkeeping = (name: string) =>
   name === 'index.json' || name.startsWith('.journal-') || name.startsWith('.lock') || name.startsWith('index.json.damaged-');
@@ -62,7 +58,7 @@ async function expectIndexMatchesDisk(root: string, category: string): Promise<R
   for (const [key, entry] of Object.entries(index.entries)) {
     expect(entry.key).toBe(key);
     const bytes = await fs.readFile(join(dir, entry.file));
-    expect(entry.checksum, `${category}/${entry.file}`).toBe(`sha256:${sha256(bytes)}`);
+    expect(entry.checksum, `${category}/${entry.file}`).toBe(`sha256:${nodeSha256Hex(bytes)}`);
     expect(entry.size_bytes).toBe(bytes.length);
     expect(Number.isInteger(entry.access_count) && entry.access_count >= 0).toBe(true);
     files.push(entry.file);

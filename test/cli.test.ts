@@ -11,6 +11,7 @@ import { CacheManager, cachedKernels, kernelInfo, laplacian } from '../src/node.
 import { parseSize } from '../src/cli/size.js';
 import { chooseJobs, PARALLEL_MIN_BYTES } from '../src/cli/warmup/pool.js';
 import type { WarmupItem } from '../src/cli/warmup/items.js';
+import { sleep } from './fixtures/util.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(REPO, 'dist/cli/main.js');
@@ -376,9 +377,8 @@ describe('gc', () => {
   it('evicts the cheapest to recompute per byte first, then the least recently used, until the cache fits', async () => {
     const root = tempRoot();
     const cache = new CacheManager({ root });
-    const sleep = () => new Promise((done) => setTimeout(done, 5));
     await cache.save('state_profiles', 'old_by_hand', new Float64Array(1000));
-    await sleep();
+    await sleep(5);
     await cache.save('state_profiles', 'new_by_hand', new Float64Array(1000));
     await cache.save('fractional_kernels', 'cheap', new Float64Array(10_000), { metadata: { compute_ms: 1 } });
     await cache.save('fractional_kernels', 'dear', new Float64Array(1000), { metadata: { compute_ms: 100 } });

@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { caputoL1, glDerivative, glWeights, init, kernelInfo } from '../src/node.js';
 import { fftCrossover } from '../src/kernels/fractional.js';
 import { gamma } from '../src/kernels/gamma.js';
+import { mulberry32 } from './fixtures/util.js';
 
 interface Vectors {
   gamma: { x: number; value: string }[];
@@ -88,15 +89,6 @@ function agreement(fast: Float64Array, ref: Direct, js: number[]): Agreement {
 }
 
 // ---- samples
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SAMPLES: Record<string, (n: number) => Float64Array> = {
   random: (n) => { const r = mulberry32(n); return Float64Array.from({ length: n }, () => 2 * r() - 1); },

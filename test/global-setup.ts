@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const EMBEDDED = join(REPO, 'src/wasm/generated/embedded.ts');
+const WASM_FILES = ['simd', 'scalar'].map((build) => join(REPO, `build/kernels-${build}.wasm`));
 const STAMP = join(REPO, 'dist/.build-stamp');
 
 /** The newest modification time of the files under `paths` (0 when there are none). */
@@ -25,11 +26,15 @@ function newest(...paths: string[]): number {
 const mtime = (path: string) => (existsSync(path) ? statSync(path).mtimeMs : 0);
 
 function wasmIsStale(): boolean {
-  if (!existsSync(EMBEDDED)) return true;
+  // What scripts/build-wasm.mjs writes: the binaries (read by file or URL: loader.test.ts, the browser demo)
+  // and the module that embeds them.
+  const outputs = [EMBEDDED, ...WASM_FILES];
+  if (!outputs.every((path) => existsSync(path))) return true;
   const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
   // The package version is embedded in the generated module: a new version needs a new build.
   if (!readFileSync(EMBEDDED, 'utf8').includes(`LIBRARY_VERSION = '${version}'`)) return true;
-  return newest(join(REPO, 'assembly'), join(REPO, 'asconfig.json')) > mtime(EMBEDDED);
+  const sources = newest(join(REPO, 'assembly'), join(REPO, 'asconfig.json'), join(REPO, 'scripts/build-wasm.mjs'));
+  return outputs.some((path) => sources > mtime(path));
 }
 
 function step(what: string, command: string[]): void {

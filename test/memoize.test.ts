@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CacheManager, MemoryTier, canonicalKey, formatNumber, kernelInfo, memoize, memoryTierOf,
 } from '../src/node.js';
+import { sleep } from './fixtures/util.js';
 
 let root: string;
 let cache: CacheManager;
@@ -23,7 +24,6 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 /** Busy for `ms`: a computation that costs more than loading its result back. */
 function busy(ms: number): void {
   const until = performance.now() + ms;

@@ -1,7 +1,6 @@
 // The browser's CacheManager on its in-memory storage, run here in Node: the same layout and index.json as
 // Node's CacheManager, quota errors that leave earlier entries intact, and the options' checks. (Its OPFS
 // storage runs in real Chromium: test/browser.test.ts.)
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +10,10 @@ import { CacheManager } from '../src/platform/browser-cache.js';
 import { checksum } from '../src/platform/browser.js';
 import { CacheManagerCore } from '../src/cache/manager.js';
 import { MemoryFiles } from '../src/platform/memory-files.js';
+import { nodeSha256Hex } from './fixtures/util.js';
 
 let roots = 0;
 const freshRoot = () => `memory-test-${process.pid}-${++roots}`;
-const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const decoder = new TextDecoder();
 
 const nodeRoots: string[] = [];
@@ -59,7 +58,7 @@ describe('the browser CacheManager, in memory', () => {
       expect(shapeOf(memoryIndex, await files.list(category))).toEqual(shapeOf(nodeIndex, readdirSync(join(nodeRoot, category))));
       for (const entry of Object.values(memoryIndex.entries as Record<string, any>)) {
         const bytes = (await files.read(`${category}/${entry.file}`))!;
-        expect(entry.checksum).toBe(`sha256:${sha(bytes)}`);
+        expect(entry.checksum).toBe(`sha256:${nodeSha256Hex(bytes)}`);
         expect(bytes).toEqual(new Uint8Array(readFileSync(join(nodeRoot, category, entry.file))));
       }
     }

@@ -1,7 +1,6 @@
 // The codecs against NumPy and SciPy themselves: numpy.load and scipy.sparse.load_npz read our files, and we
 // read what numpy.save, savez, savez_compressed and scipy.sparse.save_npz write. Skipped without python3.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { decodeNpz, encodeNpz } from '../src/cache/formats/npz.js';
 import { decodeCsrNpz, encodeCsrNpz } from '../src/cache/formats/sparse.js';
 import { laplacian } from '../src/kernels/laplacian.js';
 import type { CsrMatrix } from '../src/kernels/csr.js';
-import { bytesOf } from './fixtures/util.js';
+import { bytesOf, nodeSha256Hex } from './fixtures/util.js';
 
 const probe = spawnSync('python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8', timeout: 30_000 });
 const havePython = probe.status === 0;
@@ -26,7 +25,7 @@ function python(script: string, ...args: string[]): string {
   return run.stdout;
 }
 
-const sha = (a: ArrayBufferView) => createHash('sha256').update(bytesOf(a)).digest('hex');
+const sha = (a: ArrayBufferView) => nodeSha256Hex(bytesOf(a));
 const hex = (a: ArrayBufferView) => Buffer.from(bytesOf(a)).toString('hex');
 
 type Summary = { descr: string; shape: number[]; sha: string; resaved_identical?: boolean };
