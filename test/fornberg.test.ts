@@ -55,6 +55,26 @@ describe('fornbergWeights', () => {
     }
   });
 
+  // Derivative 0: Lagrange interpolation weights. Exact rationals from python3 3.11.7 fractions.Fraction,
+  // computed three ways that agree exactly (the Lagrange product prod_{k != j} (x0 - x_k) / (x_j - x_k),
+  // Fornberg's 1988 recurrence over the rationals, and the moment system solved as in
+  // test/vectors/generate.py) and matching mpmath 1.3.0 at 50 digits. All are dyadic, so exact in float64.
+  it.each([
+    { x0: 0.5, points: [-1, 0, 1, 2], exact: [[-1, 16], [9, 16], [9, 16], [-1, 16]] },
+    { x0: 0.75, points: [-1, 0, 0.5, 2, 3], exact: [[15, 512], [-105, 256], [21, 16], [21, 256], [-7, 512]] },
+    { x0: 4, points: [0, 1, 2, 3], exact: [[-1, 1], [4, 1], [-6, 1], [4, 1]] }, // extrapolation
+    { x0: 5, points: [2], exact: [[1, 1]] },
+  ])('derivative 0 at x0 = $x0 gives the Lagrange weights', ({ x0, points, exact }) => {
+    const w = fornbergWeights(0, x0, points);
+    expectClose(w, exact.map(([p, q]) => p / q), 4e-16);
+    expect(Math.abs(w.reduce((a, b) => a + b, 0) - 1)).toBeLessThanOrEqual(4e-16);
+  });
+
+  it('derivative 0 at a node is the unit vector at that node', () => {
+    const w = fornbergWeights(0, 0.5, [2, -1, 0, 1, 0.5, 3]);
+    expect([...w].map((v) => v + 0)).toEqual([0, 0, 0, 0, 1, 0]); // + 0: the zeros may come out as -0
+  });
+
   it('handles many points without overflow', () => {
     const xs = Array.from({ length: 200 }, (_, i) => i);
     const w = fornbergWeights(1, 0, xs);
@@ -91,6 +111,36 @@ describe('fdCoefficients', () => {
     expect([...fdCoefficients(1, 1, 'backward').offsets]).toEqual([-1, 0]);
   });
 
+  // findiff (maroba/findiff 6ed90aa, coefs.py) accepts deriv = 0 but then raises "Cannot compute accuracy."
+  // because the stencil is exact. Its offsets (acc - 1 central points, acc one-sided ones, as ours) carry
+  // the exact weights [0, ..., 1, ..., 0] (fractions.Fraction, three methods as above); we drop the zeros.
+  it.each([
+    ['center', 2], ['center', 4], ['center', 8], ['center', 62],
+    ['forward', 1], ['forward', 2], ['forward', 3], ['forward', 63],
+    ['backward', 1], ['backward', 4], ['backward', 63],
+  ] as const)('%s stencil of derivative 0, accuracy %i is the identity', (kind, accuracy) => {
+    expect(fdCoefficients(0, accuracy, kind)).toEqual({ offsets: new Int32Array([0]), weights: new Float64Array([1]), accuracy });
+  });
+
+  it('agrees with Fornberg on the standard derivative-0 stencils once their zero weights are dropped', () => {
+    for (const accuracy of [1, 2, 3, 4, 6, 8]) {
+      const standard: number[][] = [[...Array(accuracy).keys()], [...Array(accuracy).keys()].map((i) => i - accuracy + 1)];
+      if (accuracy % 2 === 0) standard.push([...Array(accuracy - 1).keys()].map((i) => i - (accuracy / 2 - 1)));
+      for (const offsets of standard) {
+        const w = [...fornbergWeights(0, 0, offsets)].map((v) => v + 0);
+        expect(w).toEqual(offsets.map((o) => (o === 0 ? 1 : 0)));
+      }
+    }
+  });
+
+  it('serves a loop over derivatives from 0', () => {
+    for (const kind of ['center', 'forward', 'backward'] as const) {
+      const orders = Array.from({ length: 5 }, (_, m) => fdCoefficients(m, 4, kind));
+      expect(orders.map((c) => c.accuracy)).toEqual([4, 4, 4, 4, 4]);
+      expect([...orders[0].weights]).toEqual([1]);
+    }
+  });
+
   it('makes central stencils exactly symmetric or antisymmetric', () => {
     for (let m = 1; m <= 6; m++) {
       for (const acc of [2, 4, 6, 8, 10]) {
@@ -104,7 +154,10 @@ describe('fdCoefficients', () => {
 
   it('rejects bad arguments', () => {
     expect(() => fdCoefficients(2, 3)).toThrow(new RangeError('fdCoefficients: expected an even accuracy for a central stencil, got 3'));
-    expect(() => fdCoefficients(0, 2)).toThrow(/derivative to be an integer in \[1, 63\], got 0/);
+    expect(() => fdCoefficients(-1, 2)).toThrow(new RangeError('fdCoefficients: expected derivative to be an integer in [0, 63], got -1'));
+    expect(() => fdCoefficients(64, 2)).toThrow(/derivative to be an integer in \[0, 63\], got 64/);
+    expect(() => fdCoefficients(0, 3)).toThrow(new RangeError('fdCoefficients: expected an even accuracy for a central stencil, got 3'));
+    expect(() => fdCoefficients(0, 0, 'forward')).toThrow(/accuracy to be an integer in \[1, 63\], got 0/);
     expect(() => fdCoefficients(2, 0)).toThrow(RangeError);
     expect(() => fdCoefficients(2, 2, 'centre' as 'center')).toThrow(/kind to be one of "center", "forward", "backward", got "centre"/);
     expect(() => fdCoefficients(40, 40)).toThrow(/at most 64 points/);

@@ -10,7 +10,7 @@ const MAX_STENCIL_POINTS = 64;
 
 /**
  * Weights c_j with f^(m)(x0) ≈ Σ_j c_j f(points[j]) (B. Fornberg, Math. Comp. 51, 1988), exact for
- * polynomials of degree below points.length.
+ * polynomials of degree below points.length. Derivative 0 gives the Lagrange interpolation weights at x0.
  * @param derivative - order m, an integer with 0 <= m < points.length.
  * @param x0 - where the derivative is approximated; finite.
  * @param points - distinct finite abscissae, in any order.
@@ -19,6 +19,7 @@ const MAX_STENCIL_POINTS = 64;
  * @throws {RangeError} for an empty list, duplicate or non-finite points, or m >= points.length.
  * @example
  * fornbergWeights(2, 0, [-1, 0, 1]); // Float64Array [1, -2, 1]
+ * fornbergWeights(0, 0.5, [-1, 0, 1, 2]); // Float64Array [-1/16, 9/16, 9/16, -1/16]
  */
 export function fornbergWeights(derivative: number, x0: number, points: ArrayLike<number>): Float64Array {
   const where = 'fornbergWeights';
@@ -63,22 +64,32 @@ export interface FdStencil {
 /**
  * The standard finite-difference stencil of a derivative on a unit grid (divide by h^derivative for
  * spacing h). Central stencils are made exactly (anti)symmetric, so odd derivatives get a zero centre weight.
- * @param derivative - order, an integer >= 1.
- * @param accuracy - order of accuracy, an integer >= 1 (even for 'center').
+ * Derivative 0 (the function itself) is the identity { offsets: [0], weights: [1] } for every kind and
+ * accuracy: it is exact, so the requested accuracy holds, and a loop over m = 0..k needs no special case.
+ * @param derivative - order, an integer in [0, 63].
+ * @param accuracy - order of accuracy, an integer in [1, 63] (even for 'center').
  * @param kind - 'center' (default), 'forward' (offsets 0..) or 'backward' (offsets ..0).
- * @returns offsets, weights and accuracy.
- * @throws {RangeError} for a derivative or accuracy out of range, an odd central accuracy or an unknown kind.
+ * @returns offsets, weights and accuracy (the one requested).
+ * @throws {TypeError} for a derivative or accuracy that is not a number.
+ * @throws {RangeError} for a derivative or accuracy out of range, an odd central accuracy, an unknown kind
+ * or a stencil of more than 64 points.
  * @example
  * fdCoefficients(2, 2); // { offsets: [-1, 0, 1], weights: [1, -2, 1], accuracy: 2 }
+ * fdCoefficients(0, 4, 'forward'); // { offsets: [0], weights: [1], accuracy: 4 }
  */
 export function fdCoefficients(derivative: number, accuracy: number, kind: StencilKind = 'center'): FdStencil {
   const where = 'fdCoefficients';
-  integerInRange(where, 'derivative', derivative, 1, MAX_STENCIL_POINTS - 1);
+  integerInRange(where, 'derivative', derivative, 0, MAX_STENCIL_POINTS - 1);
   integerInRange(where, 'accuracy', accuracy, 1, MAX_STENCIL_POINTS - 1);
   oneOf(where, 'kind', kind, ['center', 'forward', 'backward'] as const);
+  if (kind === 'center' && accuracy % 2 !== 0) {
+    throw new RangeError(`${where}: expected an even accuracy for a central stencil, got ${accuracy}`);
+  }
+  // The standard stencil for derivative 0 (findiff's offsets: acc - 1 central points, acc one-sided ones)
+  // has the exact weights [0, ..., 1, ..., 0]; its zeros only widen the stencil, so return the identity.
+  if (derivative === 0) return { offsets: Int32Array.of(0), weights: Float64Array.of(1), accuracy };
   let offsets: number[];
   if (kind === 'center') {
-    if (accuracy % 2 !== 0) throw new RangeError(`${where}: expected an even accuracy for a central stencil, got ${accuracy}`);
     const radius = Math.floor((derivative + 1) / 2) - 1 + accuracy / 2;
     offsets = Array.from({ length: 2 * radius + 1 }, (_, i) => i - radius);
   } else {
