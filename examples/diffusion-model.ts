@@ -60,9 +60,9 @@ export function diffusionJob(cache: CacheManagerCore, params: DiffusionParams) {
 
   /** Runs the job: the kernel, the Laplacian, the simulation, and D^alpha of the centre's history. */
   async function run(): Promise<{ steps: JobStep[]; result: DiffusionResult; centreDerivative: Float64Array }> {
-    const record: JobStep[] = [];
+    const calls: [label: string, category: string, call: MemoCall<unknown>][] = [];
     const note = <T>(label: string, category: string, call: MemoCall<T>): T => {
-      record.push({ label, key: `${category}/${call.key}`, source: call.source, ms: call.ms, stored: call.stored });
+      calls.push([label, category, call]);
       return call.value;
     };
     note('fractional kernel', 'fractional_kernels', await kernels.fractionalKernel.withInfo(...kernelArgs));
@@ -72,7 +72,9 @@ export function diffusionJob(cache: CacheManagerCore, params: DiffusionParams) {
       await kernels.glDerivative.withInfo(result.centre, alpha, dt));
     // Background writes belong to the job: it is over when they are.
     await Promise.all([simulation.settled(), ...Object.values(kernels).map((k) => k.settled())]);
-    return { steps: record, result, centreDerivative };
+    // Read once the writes are done: a call's `stored` turns true when its background write has finished.
+    const steps = calls.map(([label, category, call]): JobStep => ({ label, key: `${category}/${call.key}`, source: call.source, ms: call.ms, stored: call.stored }));
+    return { steps, result, centreDerivative };
   }
 
   /** Removes this job's own entries (for a cold run), and touches nothing else in the cache. */

@@ -204,8 +204,10 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
       const theirs = nodeIndex.entries[simulationKey];
       expect(Object.keys(index).sort()).toEqual(Object.keys(nodeIndex).sort());
       expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
-      expect({ file: ours.file, size_bytes: ours.size_bytes, value: ours.value })
-        .toEqual({ file: theirs.file, size_bytes: theirs.size_bytes, value: theirs.value });
+      expect({ file: ours.file, value: ours.value }).toEqual({ file: theirs.file, value: theirs.value });
+      // The file carries its metadata (in the zip comment): sizes differ by the spelling of compute_ms alone.
+      const spelling = (entry: { metadata: { compute_ms: number } }) => JSON.stringify(entry.metadata.compute_ms).length;
+      expect(ours.size_bytes - spelling(ours)).toBe(theirs.size_bytes - spelling(theirs));
       expect(Object.keys(ours.metadata).sort()).toEqual(Object.keys(theirs.metadata).sort());
       expect(ours.metadata.wasm_sha256).toBe(theirs.metadata.wasm_sha256);
     } finally {

@@ -15,6 +15,7 @@ import {
   ARRAY_CATEGORY, CRASH_KEYS, JSON_CATEGORY, MUTABLE_KEYS, STABLE_KEYS,
   arrayValue, checkValue, jsonValue, valueId, type StressReport,
 } from './fixtures/cache-worker.js';
+import { expectIndexAtRest } from './fixtures/index-at-rest.js';
 import { nodeSha256Hex, sleep } from './fixtures/util.js';
 import { killAll, startWorker as startProcess, type Worker } from './fixtures/worker-process.js';
 
@@ -199,6 +200,7 @@ describe('cache shared by several processes', () => {
       }
     }
     await cache.close();
+    expectIndexAtRest(root);
     for (const category of CATEGORIES) await expectIndexMatchesDisk(root, category);
     console.log(`cache-processes stress: seed ${seed}, ${JSON.stringify(Object.fromEntries(
       ['save', 'load', 'load-stable', 'miss', 'delete', 'delete-absent', 'exists', 'listKeys', 'reopen'].map((k) => [k, total(k)])))}, ${Date.now() - started} ms`);
@@ -286,6 +288,7 @@ describe('cache writers killed with SIGKILL', () => {
       }
     }
     await cache.close();
+    expectIndexAtRest(root);
     for (const category of CATEGORIES) await expectIndexMatchesDisk(root, category);
     expect(loads).toBeGreaterThan(0);
     console.log(`cache-processes crash: ${ROUNDS} rounds, ${attempted.size} saves attempted, ${loads} loads + ${misses} misses checked, `
@@ -323,6 +326,7 @@ describe('cache category lock', () => {
     await cache.save(category, 'after_dead', arrayValue('after_dead', 0, 2, 100));
     expect(await loadChecked(cache, category, 'after_dead')).toBe(valueId(category, 'after_dead', 0, 2));
     await cache.close();
+    expectIndexAtRest(root);
     await expectIndexMatchesDisk(root, category);
   });
 
@@ -340,6 +344,7 @@ describe('cache category lock', () => {
     await saving;
     expect(await loadChecked(cache, category, 'waits')).toBe(valueId(category, 'waits', 0, 1));
     await cache.close();
+    expectIndexAtRest(root);
     await expectIndexMatchesDisk(root, category);
   });
 
@@ -359,6 +364,7 @@ describe('cache category lock', () => {
     await saving;
     expect(await loadChecked(cache, category, 'killed_holder')).toBe(valueId(category, 'killed_holder', 0, 1));
     await cache.close();
+    expectIndexAtRest(root);
     await expectIndexMatchesDisk(root, category);
   });
 
@@ -381,6 +387,7 @@ describe('cache category lock', () => {
     expect((await holder.exited).code).toBe(0);
     expect(await loadChecked(cache, category, 'other_process')).toBe(valueId(category, 'other_process', 7, 1));
     await cache.close();
+    expectIndexAtRest(root);
     await expectIndexMatchesDisk(root, category);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheManager, CacheMissError, IntegrityError, DEFAULT_CATEGORIES, glWeights, laplacian } from '../src/node.js';
+import { expectIndexAtRest } from './fixtures/index-at-rest.js';
 
 let root: string;
 let cache: CacheManager;
@@ -33,6 +34,8 @@ describe('CacheManager: layout', () => {
     expect(Object.keys(DEFAULT_CATEGORIES).sort()).toEqual([
       'echo_templates', 'fftw_wisdom', 'fractional_kernels', 'mission_graph', 'source_maps', 'state_profiles', 'stencils', 'surrogates',
     ]);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('does no I/O in the constructor', () => {
@@ -66,6 +69,7 @@ describe('CacheManager: layout', () => {
     expect(Date.parse(entry.last_accessed)).not.toBeNaN();
     expect(index.total_entries).toBe(1);
     expect(index.total_size_mb).toBeCloseTo(bytes.length / 2 ** 20, 3);
+    expectIndexAtRest(root);
   });
 });
 
@@ -83,6 +87,8 @@ describe('CacheManager: values come back as they were saved', () => {
     expect(back).toBeInstanceOf(array.constructor);
     const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     expect(bytes(back as typeof array)).toEqual(bytes(array)); // bit for bit
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('N-D arrays, records of arrays, CSR matrices, JSON, bytes and tensors', async () => {
@@ -111,6 +117,8 @@ describe('CacheManager: values come back as they were saved', () => {
     expect(await cache.load('surrogates', 'model')).toEqual(checkpoint);
     expect(await cache.load('surrogates', 'state')).toEqual({ 'fc.weight': new Float64Array([1, 2]) });
     expect(readdirSync(join(root, 'surrogates')).filter((f) => !f.startsWith('.')).sort()).toEqual(['index.json', 'model.safetensors', 'state.safetensors']);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('a record whose tensor is named model_state_dict, as checkStorable classifies it', async () => {
@@ -118,6 +126,8 @@ describe('CacheManager: values come back as they were saved', () => {
     expect(() => cache.checkStorable('surrogates', record)).not.toThrow();
     await cache.save('surrogates', 'named', record);
     expect(await cache.load('surrogates', 'named')).toEqual(record);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('keeps metadata and replaces a value whose kind changes', async () => {
@@ -127,6 +137,8 @@ describe('CacheManager: values come back as they were saved', () => {
     expect(await cache.load('source_maps', 'm')).toEqual({ now: 'json' });
     expect(await cache.loadMetadata('source_maps', 'm')).toBeUndefined();
     expect(readdirSync(join(root, 'source_maps')).filter((f) => f.startsWith('m.'))).toEqual(['m.json']);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('compresses on request and still loads the same array', async () => {
@@ -135,6 +147,8 @@ describe('CacheManager: values come back as they were saved', () => {
     await cache.save('state_profiles', 'small', smooth, { compression: 'deflate' });
     expect(await cache.getSize('state_profiles', 'small')).toBeLessThan(await cache.getSize('state_profiles', 'plain'));
     expect(await cache.load('state_profiles', 'small')).toEqual(smooth);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 });
 
@@ -161,6 +175,8 @@ describe('CacheManager: the rest of the API', () => {
     const cleared = await cache.clearAll();
     expect(cleared.mission_graph).toBe(1);
     expect(Object.values(cleared).reduce((a, b) => a + b, 0)).toBe(1);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('counts accesses without rewriting index.json on reads, and writes the counts on close', async () => {
@@ -175,6 +191,7 @@ describe('CacheManager: the rest of the API', () => {
     expect((await cache.getStats('stencils')).entries.k.access_count).toBe(0); // not flushed yet
     await cache.close();
     expect(readIndex('stencils').entries.k.access_count).toBe(15);
+    expectIndexAtRest(root);
   });
 
   it('keeps one view of the index when calls on a category overlap', async () => {
@@ -189,6 +206,8 @@ describe('CacheManager: the rest of the API', () => {
     await cache.save('stencils', 'k3', { key: 'k3' });
     expect(await cache.listKeys('stencils')).toEqual(['k0', 'k1', 'k2', 'k3']);
     expect((await cache.getStats('stencils')).entries.k0.access_count).toBe(3);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('extra categories from the options', async () => {
@@ -199,6 +218,7 @@ describe('CacheManager: the rest of the API', () => {
     await custom.close();
     expect(() => new CacheManager({ root, categories: { 'bad/name': { kind: 'bytes' } } })).toThrow(RangeError);
     expect(() => new CacheManager({ root, categories: { x: { kind: 'blobs' } } as never })).toThrow(/kind to be one of arrays, bytes, tensors/);
+    expectIndexAtRest(root);
   });
 });
 
@@ -229,6 +249,8 @@ describe('CacheManager: bad input is refused before anything is written', () => 
     await expect(cache.save('stencils', 'cmp', new Float64Array(1), { compression: 'zstd' as never })).rejects.toThrow(/compression/);
     expect(snapshot()).toEqual(before);
     expect(await cache.load('stencils', 'keep')).toEqual({ safe: true });
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('a root that cannot be written gives a clear error', async () => {
@@ -275,6 +297,7 @@ describe('CacheManager: damage is detected and repaired', () => {
     const repaired = await cache.validate({ repair: true });
     expect(repaired.categories.state_profiles.actions).toContain('removed a.npz');
     expect((await cache.validate()).ok).toBe(true);
+    expectIndexAtRest(root);
     await expect(cache.load('state_profiles', 'a')).rejects.toBeInstanceOf(CacheMissError);
     expect(await cache.load('state_profiles', 'b')).toEqual({ b: 2 });
   });
@@ -299,6 +322,7 @@ describe('CacheManager: damage is detected and repaired', () => {
     expect((await fresh.validate()).ok).toBe(true);
     await fresh.close();
     expect(readIndex('state_profiles').total_entries).toBe(3);
+    expectIndexAtRest(root);
   });
 
   it('a data file deleted behind its entry: a miss; repair drops the entry', async () => {
@@ -308,6 +332,7 @@ describe('CacheManager: damage is detected and repaired', () => {
     expect((await cache.validate()).categories.state_profiles.problems).toEqual([expect.objectContaining({ problem: 'missing_file', key: 'b' })]);
     await cache.validate({ repair: true });
     expect(await cache.listKeys('state_profiles')).toEqual(['a', 'c']);
+    expectIndexAtRest(root);
   });
 
   it('leftover temporary files are reported and removed by repair', async () => {
@@ -320,6 +345,7 @@ describe('CacheManager: damage is detected and repaired', () => {
     expect((await cache.validate()).categories.state_profiles.problems).toEqual([expect.objectContaining({ problem: 'temp_file' })]);
     await cache.validate({ repair: true });
     expect(() => statSync(temp)).toThrow();
+    expectIndexAtRest(root);
   });
 });
 
@@ -334,6 +360,7 @@ describe('CacheManager: many entries', () => {
     expect((await reopened.listKeys('echo_templates')).length).toBe(1200);
     expect(await reopened.load('echo_templates', 't777')).toEqual({ i: 777 });
     await reopened.close();
+    expectIndexAtRest(root);
   });
 });
 

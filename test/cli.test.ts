@@ -11,6 +11,7 @@ import { CacheManager, cachedKernels, kernelInfo, laplacian } from '../src/node.
 import { parseSize } from '../src/cli/size.js';
 import { chooseJobs, PARALLEL_MIN_BYTES } from '../src/cli/warmup/pool.js';
 import type { WarmupItem } from '../src/cli/warmup/items.js';
+import { expectIndexAtRest } from './fixtures/index-at-rest.js';
 import { sleep } from './fixtures/util.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -117,6 +118,7 @@ describe('usage errors: exit 2 and one line on stderr', () => {
     fails(cli(['info', 'stencils', '../etc'], root), 2, /bad key "\.\.\/etc"/);
     fails(cli(['gc', '--max-size', '12Q'], root), 2, /--max-size: bad size "12Q"; give bytes \(12345\) or a number with K, M, G or T/);
     fails(cli(['gc'], root), 2, /--max-size <size> is required/);
+    expectIndexAtRest(root);
   });
 
   it('sizes: bytes, or K, M, G, T as powers of 1024, with or without B or iB', () => {
@@ -152,6 +154,7 @@ describe('ls, stats, info', () => {
     expect(table.stdout).toMatch(/^KEY +KIND +DTYPE +SHAPE +SIZE +ACCESSES +LAST ACCESS$/m);
     expect(table.stdout).toMatch(/^laplacian_2d_8_8_dirichlet +csr +float64 +64x64 +[\d.]+ KiB +0 +\d+ (s|min) ago$/m);
     expect(table.stdout).toMatch(/^2 entries, /m);
+    expectIndexAtRest(root);
   });
 
   it('stats gives per-category figures, largest and most used entries, and totals', async () => {
@@ -174,6 +177,7 @@ describe('ls, stats, info', () => {
     expect(one.stdout).toMatch(/^stencils +arrays +2 /m);
     expect(one.stdout).toMatch(/^total +2 /m);
     expect(one.stdout).toMatch(/^largest:\n +[\d.]+ KiB +laplacian_2d_8_8_dirichlet$/m);
+    expectIndexAtRest(root);
   });
 
   it('info shows the entry, its metadata and a preview for every kind of value', () => {
@@ -195,6 +199,7 @@ describe('ls, stats, info', () => {
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/^state_profiles\/profile\n {2}file +profile\.npz$/m);
     expect(human.stdout).toMatch(/^metadata\n {2}\(none\)\npreview\n {2}kind +ndarray\n {2}dtype +float32\n {2}shape +3x4\n {2}first +0, 1, 2, 3, 4\n {2}last +7, 8, 9, 10, 11$/m);
+    expectIndexAtRest(root);
   });
 
   it('lists categories a program added (found on disk by their index.json)', async () => {
@@ -204,10 +209,12 @@ describe('ls, stats, info', () => {
     await cache.close();
     expect(json<{ entries: unknown[] }>(cli(['ls', 'checkpoints', '--json'], own)).entries).toEqual([expect.objectContaining({ key: 'epoch_3', kind: 'checkpoint' })]);
     expect(json<{ total: { categories: number } }>(cli(['stats', '--json'], own)).total.categories).toBe(9);
+    expectIndexAtRest(own);
   });
 
   it('info on a key that is not there: exit 1, and what to run', () => {
     fails(cli(['info', 'stencils', 'laplacian_2d_9_9_dirichlet'], root), 1, /no entry "laplacian_2d_9_9_dirichlet" in stencils; run "dase-cache ls stencils"/);
+    expectIndexAtRest(root);
   });
 });
 
@@ -217,6 +224,7 @@ describe('clear', () => {
     fails(cli(['clear', 'stencils'], root), 2, /clear stencils: refused, it needs confirmation and stdin is not a terminal; pass --yes/);
     fails(cli(['clear', '--all'], root), 2, /pass --yes/);
     expect(json<{ entries: unknown[] }>(cli(['ls', '--json'], root)).entries).toHaveLength(7);
+    expectIndexAtRest(root);
   });
 
   it('with --yes: one key, a category, everything; a missing key is exit 1', async () => {
@@ -230,6 +238,7 @@ describe('clear', () => {
     expect(all.total).toBe(5);
     expect(all.removed).toMatchObject({ stencils: 1, fractional_kernels: 0, surrogates: 1 });
     expect(json<{ entries: unknown[] }>(cli(['ls', '--json'], root)).entries).toEqual([]);
+    expectIndexAtRest(root);
   });
 
   it.skipIf(!hasScript)('on a terminal it asks, and only "y" removes', async () => {
@@ -244,6 +253,7 @@ describe('clear', () => {
     expect(yes.status).toBe(0);
     expect(yes.stdout).toMatch(/removed 2 entries/);
     expect(json<{ entries: unknown[] }>(cli(['ls', 'stencils', '--json'], root)).entries).toHaveLength(0);
+    expectIndexAtRest(root);
   });
 });
 
@@ -276,6 +286,7 @@ describe('warmup', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^cached +stencils\/laplacian_2d_16_16_periodic +[\d.]+ KiB +[\d.]+ ms$/m);
     expect(again.stdout).toMatch(/^warmup: 10 entries \([\d.]+ KiB\): 0 computed, 10 already cached, in .* in one thread; cache: /m);
+    expectIndexAtRest(root);
   });
 
   it('fills the cache with the default set, under the keys the memoized kernels look up', async () => {
@@ -298,6 +309,7 @@ describe('warmup', () => {
     // The CLI runs the SIMD build; a simulation on the same build is served from the cache.
     if (kernelInfo().build === 'simd') expect((await kernels.laplacian.withInfo([128, 128], { boundary: 'neumann' })).source).toBe('disk');
     await cache.close();
+    expectIndexAtRest(root);
   });
 
   it.skipIf(!hasScript)('on a terminal it draws a progress bar instead of a line per entry', () => {
@@ -309,6 +321,7 @@ describe('warmup', () => {
     expect(run.stdout).toContain('warmup [########################] 2/2');
     expect(run.stdout).not.toMatch(/^computed /m);
     expect(run.stdout).toMatch(/warmup: 2 entries .*: 2 computed, 0 already cached/);
+    expectIndexAtRest(root);
   });
 
   it('uses worker threads only for work big enough to pay for them, or when --jobs says so', () => {
@@ -359,6 +372,7 @@ describe('validate', () => {
     expect(repaired.stdout).toMatch(/1 problem found and repaired$/m);
     expect(json<{ ok: boolean }>(cli(['validate', '--json'], root)).ok).toBe(true);
     expect(json<{ entries: { key: string }[] }>(cli(['ls', 'stencils', '--json'], root)).entries.map((e) => e.key)).toEqual(['fd_d2_acc2_center']);
+    expectIndexAtRest(root);
   });
 
   it('reports progress through validate({ onProgress }) up to the number of entries', async () => {
@@ -370,6 +384,7 @@ describe('validate', () => {
     expect(calls.at(-1)).toEqual([7, 7]);
     await expect(cache.validate({ onProgress: 3 as never })).rejects.toThrow(/onProgress to be a function/);
     await cache.close();
+    expectIndexAtRest(root);
   });
 });
 
@@ -402,5 +417,6 @@ describe('gc', () => {
     expect(category.stdout).toMatch(/^state_profiles\/old_by_hand +[\d.]+ KiB +- +\d+ (s|min) ago\nstate_profiles\/new_by_hand/m);
     expect(category.stdout).toMatch(/^removed 2 entries \([\d.]+ KiB\): state_profiles [\d.]+ KiB -> 0 B, limit 0 B$/m);
     expect(cli(['gc', '--max-size', '500M'], root).stdout).toMatch(/^the cache takes 0 B, within 500 MiB: nothing to remove$/m);
+    expectIndexAtRest(root);
   });
 });

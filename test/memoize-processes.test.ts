@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expectIndexAtRest } from './fixtures/index-at-rest.js';
 import { killAll, startWorker as startProcess, type Worker } from './fixtures/worker-process.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/memo-worker.ts', import.meta.url));
@@ -49,6 +50,7 @@ describe('memoize across processes', () => {
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(await Promise.all(workers.map(async (w) => (await w.exited).code))).toEqual([0, 0, 0, 0]);
     expect(claimsLeft()).toEqual([]);
+    expectIndexAtRest(join(root, 'cache'));
   });
 
   it('a process killed while computing does not block the next one', async () => {
@@ -63,6 +65,7 @@ describe('memoize across processes', () => {
     expect(computers()).toHaveLength(2);
     expect((await next.exited).code).toBe(0);
     expect(claimsLeft()).toEqual([]);
+    expectIndexAtRest(join(root, 'cache'));
   });
 
   it('a live process computing for longer than waitMs is not waited for', async () => {
@@ -73,5 +76,8 @@ describe('memoize across processes', () => {
     expect(await outcome(impatient)).toEqual({ source: 'computed', waited: true, ok: true });
     expect(slow.child.exitCode).toBe(null); // still computing
     expect(computers()).toHaveLength(2);
+    // The one that gave up waiting saved its result and exited; the slow one has written nothing yet.
+    expect((await impatient.exited).code).toBe(0);
+    expectIndexAtRest(join(root, 'cache'));
   });
 });

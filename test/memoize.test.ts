@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CacheManager, MemoryTier, canonicalKey, formatNumber, kernelInfo, memoize, memoryTierOf,
 } from '../src/node.js';
+import { expectIndexAtRest } from './fixtures/index-at-rest.js';
 import { sleep } from './fixtures/util.js';
 
 let root: string;
@@ -154,6 +155,8 @@ describe('memoize', () => {
     const metadata = await cache.loadMetadata('fractional_kernels', 'slowWeights_100');
     expect(metadata).toMatchObject({ function: 'slowWeights', library_version: expect.any(String), wasm_sha256: kernelInfo().wasmSha256 });
     expect(metadata!.compute_ms).toBeGreaterThan(25);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it("'never' keeps results in memory only", async () => {
@@ -162,6 +165,8 @@ describe('memoize', () => {
     expect((await f.withInfo(10)).source).toBe('memory');
     await f.settled();
     expect(await cache.listKeys('stencils')).toEqual([]);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it("'auto' keeps cheap results off the disk and expensive ones on it", async () => {
@@ -171,10 +176,14 @@ describe('memoize', () => {
     const a = await cheap.withInfo(2e6);
     const b = await costly.withInfo(1e3);
     expect(a).toMatchObject({ source: 'computed', stored: false });
-    expect(b).toMatchObject({ source: 'computed', stored: true });
+    expect(a.storing).toBeUndefined();
+    expect(b).toMatchObject({ source: 'computed', stored: false, storing: true });
     await Promise.all([cheap.settled(), costly.settled()]);
+    expect(b).toMatchObject({ stored: true, storing: false });
     expect(await cache.listKeys('stencils')).toEqual(['costly_1000']);
     expect(cheap.stats.keptInMemory).toBe(1);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it("'auto' computes rather than loads a result that is faster to compute than to load", async () => {
@@ -188,6 +197,8 @@ describe('memoize', () => {
     const auto = memoize(fill, { cache, category: 'stencils' });
     expect((await auto.withInfo(1e6)).source).toBe('computed');
     expect(calls).toBe(2);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('misses when the version or the WASM binary recorded with the entry differs', async () => {
@@ -207,6 +218,8 @@ describe('memoize', () => {
     expect(call.source).toBe('computed');
     expect(calls).toBe(3);
     expect((await cache.loadMetadata('stencils', 'op_4'))!.wasm_sha256).toBe(kernelInfo().wasmSha256);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('computes once for 8 concurrent callers of one key', async () => {
@@ -218,6 +231,8 @@ describe('memoize', () => {
     expect(results.filter((r) => r.source === 'computed')).toHaveLength(1);
     for (const r of results) expect(r.value).toBe(results[0].value);
     expect(readdirSync(join(root, 'stencils', '.locks'))).toEqual([]); // the claim left nothing behind
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('passes on a throwing call, keeps nothing, and computes again next time', async () => {
@@ -228,6 +243,8 @@ describe('memoize', () => {
     expect(await cache.listKeys('stencils')).toEqual([]);
     expect((await f.withInfo(3)).source).toBe('computed');
     expect(calls).toBe(2);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('rejects a result the category cannot hold, clearly, writing nothing and keeping nothing', async () => {
@@ -241,6 +258,8 @@ describe('memoize', () => {
     await expect(bytes()).rejects.toThrow(/expects bytes/);
     expect(await cache.listKeys('stencils')).toEqual([]);
     expect(readdirSync(join(root, 'stencils')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 
   it('rejects arguments it cannot key before calling the function', async () => {
@@ -265,6 +284,7 @@ describe('memoize', () => {
     expect(call.source).toBe('computed');
     expect(call.value).toEqual(new Float64Array(64).fill(5));
     expect((await cache.validate()).ok).toBe(true);
+    expectIndexAtRest(root);
   });
 
   it('checks its options', () => {
@@ -283,10 +303,13 @@ describe('memoize', () => {
     const f = memoize((n: number) => { busy(30); return new Float64Array(n); },
       { cache, category: 'stencils', name: 'behind', onWriteError: (e) => errors.push(e) });
     const call = await f.withInfo(8);
-    expect(call.stored).toBe(true);
+    expect(call).toMatchObject({ stored: false, storing: true }); // stored says true only once it is
     await f.settled();
+    expect(call).toMatchObject({ stored: true, storing: false });
     expect(await cache.exists('stencils', 'behind_8')).toBe(true);
     expect(errors).toEqual([]);
     expect(existsSync(join(root, 'stencils', '.locks')) ? readdirSync(join(root, 'stencils', '.locks')) : []).toEqual([]);
+    await cache.close();
+    expectIndexAtRest(root);
   });
 });

@@ -8,6 +8,7 @@
 // names a fresh journal generation, so a reader can always tell whether its snapshot and journal match.
 
 import type { Files } from './files.js';
+import { DAMAGED_INDEX_PREFIX, INDEX_FILE } from './layout.js';
 
 /** An entry as index.json stores it: the Python cache's fields, then ours. */
 export interface IndexEntry {
@@ -42,7 +43,6 @@ type JournalRecord =
   | { op: 'del'; key: string }
   | { op: 'touch'; t: Record<string, [number, string]> };
 
-export const INDEX_FILE = 'index.json';
 const INDEX_VERSION = '1.0';
 const LOCK_FILE = '.lock';
 const LOCK_TIMEOUT_MS = 15_000;
@@ -81,6 +81,8 @@ export class CategoryIndex {
   private journal = '.journal-0';
   private journalOffset = 0;
   private journalLines = 0;
+  /** Whether this process journalled changes (not access counts) since the snapshot it last read or wrote. */
+  private appended = false;
   /** index.json could not be parsed: its entries are unknown until validate({ repair }) rebuilds them. */
   damaged = false;
   /** Access bookkeeping not yet written: count and last access per key. */
@@ -148,6 +150,7 @@ export class CategoryIndex {
     this.pending = new Map();
     this.journalOffset = 0;
     this.journalLines = 0;
+    this.appended = false;
     this.snapshotVersion = version;
     this.damaged = false;
     const bytes = await this.files.read(this.path(INDEX_FILE));
@@ -236,6 +239,11 @@ export class CategoryIndex {
     return this.pending.get(key);
   }
 
+  /** Keys with a put not yet committed. */
+  pendingKeys(): string[] {
+    return [...this.pending.keys()];
+  }
+
   keys(): string[] {
     return [...this.entries.keys()].sort();
   }
@@ -258,7 +266,8 @@ export class CategoryIndex {
   /** Appends a record to the journal (call under the lock). */
   async append(record: JournalRecord): Promise<void> {
     await this.files.append(this.path(this.journal), encodeRecord(record));
-    // Our own lines are replayed on the next refresh, like anyone else's.
+    // Our own lines are replayed on the next refresh, like anyone else's; till then they are unfolded too.
+    if (record.op !== 'touch') this.appended = true;
   }
 
   /** Records a read, to be written in the next flush. */
@@ -287,21 +296,29 @@ export class CategoryIndex {
     if (record) await this.locked(() => this.append(record));
   }
 
-  /** Last-chance synchronous flush at process exit; drops the batch if the platform cannot. */
-  flushTouchesAtExit(): void {
-    if (!this.files.appendSyncAtExit) return;
-    const record = this.takeTouches();
-    if (!record) return;
-    try {
-      this.files.appendSyncAtExit(this.path(this.journal), encodeRecord(record));
-    } catch {
-      // At exit there is no one left to report to; the counts are bookkeeping, not data.
-    }
-  }
-
   /** Whether anything was journalled since the last snapshot. */
   hasJournal(): boolean {
-    return this.journalLines > 0 || this.pending.size > 0;
+    return this.journalLines > 0 || this.pending.size > 0 || this.appended;
+  }
+
+  /** Whether index.json lags what this process knows: journalled changes, or access counts not yet written. */
+  lagging(): boolean {
+    return this.hasJournal() || this.touches.size > 0;
+  }
+
+  /** Whether index.json lacks changes this process journalled (saves, deletes; not access counts). */
+  lacksOwnChanges(): boolean {
+    return this.appended;
+  }
+
+  /**
+   * Writes the batched access counts at process exit, where nothing asynchronous runs: the append is not
+   * awaited, which on a file system whose calls are synchronous (Node's) completes it all the same. Without
+   * the lock, like any append a compaction may have made stale: the counts are bookkeeping, not data.
+   */
+  flushTouchesAtExit(): void {
+    const record = this.takeTouches();
+    if (record) void this.files.append(this.path(this.journal), encodeRecord(record)).catch(() => undefined);
   }
 
   /** Whether the journal has grown enough, relative to the index, that folding it in pays. */
@@ -315,23 +332,38 @@ export class CategoryIndex {
    */
   async compact(settle: (entry: IndexEntry) => Promise<boolean>): Promise<void> {
     await this.refresh(); // our own appends since the lock was taken are not in the view yet
-    for (const [key, entry] of this.pending) {
-      if (await settle(entry)) this.apply({ op: 'commit', key, checksum: entry.checksum });
-    }
+    await this.settlePending(settle);
     if (this.damaged) {
       // Keep what could not be parsed, for the user to look at; validate({ repair }) re-adopts the files.
       const bytes = await this.files.read(this.path(INDEX_FILE));
-      if (bytes) await this.files.writeAtomic(this.path(`${INDEX_FILE}.damaged-${Date.now()}`), bytes);
+      if (bytes) await this.files.writeAtomic(this.path(`${DAMAGED_INDEX_PREFIX}${Date.now()}`), bytes);
     }
     await this.replaceAll(this.entries);
   }
 
+  /**
+   * Settles the puts left without a commit by writers that died (call under the lock, where no save is in
+   * progress): a put whose file holds its version (`holds`) is committed, any other is dropped, since its
+   * file still holds the earlier version or none.
+   */
+  async settlePending(holds: (entry: IndexEntry) => Promise<boolean>): Promise<void> {
+    for (const [key, entry] of [...this.pending]) {
+      if (await holds(entry)) this.apply({ op: 'commit', key, checksum: entry.checksum });
+      else this.pending.delete(key);
+    }
+  }
+
   /** Replaces every entry (validate's rebuild; call under the lock). */
   async replaceAll(entries: Map<string, IndexEntry>): Promise<void> {
+    const old = this.journal;
+    try {
+      await this.writeSnapshot(entries, `.journal-${Number(old.slice(9)) + 1}`);
+    } catch (error) {
+      this.snapshotVersion = 'unknown'; // the view is read again from the files, which still hold everything
+      throw error;
+    }
     this.entries = entries;
     this.pending.clear();
-    const old = this.journal;
-    await this.writeSnapshot(entries, `.journal-${Number(old.slice(9)) + 1}`);
     await this.files.remove(this.path(old));
     await this.refresh();
   }

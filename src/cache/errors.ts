@@ -54,3 +54,28 @@ export class LockTimeoutError extends CacheError {
     this.name = 'LockTimeoutError';
   }
 }
+
+// What a failed write's code means, for messages.
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EIO: 'an I/O error',
+  EROFS: 'a read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+};
+
+/**
+ * A failed write as the cache reports it: a CacheError whose `code` is the file system's (`'ENOSPC'`,
+ * `'EIO'`, ...), saying what was being done and that nothing earlier was changed; the original as `cause`.
+ * Cache errors (a browser's 'EQUOTA', a lock timeout) pass through unchanged.
+ */
+export function writeFailure(doing: string, error: unknown, context: CacheErrorContext = {}): CacheError {
+  if (error instanceof CacheError) return error;
+  const code = typeof (error as { code?: unknown } | null)?.code === 'string' ? (error as { code: string }).code : 'EIO';
+  const what = WRITE_FAILURES[code] ?? (error as Error)?.message ?? String(error);
+  return new CacheError(code, `${doing} failed: ${what} (${code}); what it wrote was removed and earlier entries are unchanged`,
+    context, { cause: error });
+}

@@ -36,9 +36,9 @@ export interface Files {
    * @throws {LockTimeoutError} when a live holder keeps it longer than `timeoutMs`.
    */
   lock(path: string, options: { timeoutMs: number; transient?: boolean }): Promise<() => Promise<void>>;
-  /** Synchronous append for process exit, where nothing asynchronous runs; false when unsupported. */
-  appendSyncAtExit?(path: string, data: Uint8Array): boolean;
+  /**
+   * Whether the writer of a temporary file is provably gone (its process id is in the name, on this host,
+   * and no longer runs), so the file can go at once. Without it, temporary files go after a grace period.
+   */
+  writerGone?(tempPath: string): boolean;
 }
-
-/** Prefix of temporary files; a leftover one (from a killed writer) is removed by validate({ repair }). */
-export const TEMP_PREFIX = '.tmp-';

@@ -5,9 +5,11 @@
 import { describe, optionsObject, knownKeys } from '../_args.js';
 import { resolveCategories, type CategorySpec } from './categories.js';
 import { CategoryIndex, nowIso, roundMb, type IndexEntry, type IndexFile } from './category-index.js';
-import { CacheError, CacheMissError, IntegrityError, LockTimeoutError } from './errors.js';
+import { CacheError, CacheMissError, IntegrityError, LockTimeoutError, writeFailure } from './errors.js';
 import type { Files } from './files.js';
 import { checkKey } from './keys.js';
+import { dataFileName, sidecarName } from './layout.js';
+import { entryNeedsSidecar, sidecarBytes } from './self-description.js';
 import { classifyValue, decodeValue, encodeValue, type Compression } from './values.js';
 import type { Crc32 } from './formats/zip.js';
 import { validateCategory, type CategoryReport } from './validate.js';
@@ -38,8 +40,30 @@ export interface ValidationReport {
 
 export interface CacheManagerOptions {
   categories?: Record<string, CategorySpec>;
-  /** How often batched access bookkeeping is written while the cache is open (ms); default 5000. */
+  /**
+   * How often, while the cache is open, the journals are folded into each index.json and the batched access
+   * counts written (ms); default 2000: outside readers of index.json see a change within about that long.
+   */
   flushIntervalMs?: number;
+}
+
+/** A save that background work is still to make, as process exit hands it on. */
+export interface PendingSave {
+  category: string;
+  key: string;
+  value: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Work that close() and process exit wait for (memoize's background writes): `hurry` starts it now if it is
+ * queued; `unfinished` tells the save it makes while it has not finished (for process.exit(), where nothing
+ * asynchronous runs any more).
+ */
+export interface BackgroundWork {
+  done: Promise<unknown>;
+  hurry?: () => void;
+  unfinished?: () => PendingSave | undefined;
 }
 
 /** What each platform gives the cache: its fastest SHA-256 (hex) and, where it has one, a native CRC-32. */
@@ -62,6 +86,7 @@ export class CacheManagerCore {
   private opening: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly flushIntervalMs: number;
+  private readonly background = new Set<BackgroundWork>();
   private closed = false;
 
   constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
@@ -72,7 +97,7 @@ export class CacheManagerCore {
     this.crc32 = platform.crc32;
     this.root = files.root;
     this.categories = Object.freeze(resolveCategories(opts.categories));
-    this.flushIntervalMs = (opts.flushIntervalMs as number | undefined) ?? 5000;
+    this.flushIntervalMs = (opts.flushIntervalMs as number | undefined) ?? 2000;
     if (typeof this.flushIntervalMs !== 'number' || !(this.flushIntervalMs > 0)) {
       throw new RangeError(`CacheManager: expected flushIntervalMs to be a positive number, got ${describe(opts.flushIntervalMs)}`);
     }
@@ -107,7 +132,8 @@ export class CacheManagerCore {
 
   private startTimer(): void {
     if (this.timer !== undefined || this.closed) return;
-    this.timer = setInterval(() => { void this.flush().catch(() => undefined); }, this.flushIntervalMs);
+    // A failed checkpoint (a full disk) keeps the journal, which holds everything: the next one tries again.
+    this.timer = setInterval(() => { void this.checkpoint().catch(() => undefined); }, this.flushIntervalMs);
     (this.timer as { unref?: () => void }).unref?.(); // never keep a process alive for bookkeeping
   }
 
@@ -131,28 +157,55 @@ export class CacheManagerCore {
     const encoded = encodeValue(where, this.categories[category], value, opts as SaveOptions, this.crc32);
     await this.ready();
     const now = nowIso();
-    const file = `${key}.${encoded.ext}`;
+    const file = dataFileName(key, encoded.ext);
+    const checksum = this.entryChecksum(encoded.bytes);
     const entry: IndexEntry = {
       key, created_at: now, size_bytes: encoded.bytes.length, access_count: 0, last_accessed: now,
-      checksum: this.entryChecksum(encoded.bytes), file, value: encoded.description,
-      ...(encoded.metadata ? { metadata: encoded.metadata } : {}),
+      checksum, file, value: encoded.description, ...(encoded.metadata ? { metadata: encoded.metadata } : {}),
     };
-    const temp = await this.files.writeTemp(category, encoded.bytes);
+    let dataTemp: string | undefined;
+    let sidecarTemp: string | undefined;
     try {
+      dataTemp = await this.files.writeTemp(category, encoded.bytes);
+      if (encoded.sidecar) sidecarTemp = await this.files.writeTemp(category, sidecarBytes(checksum, encoded.sidecar));
       await index.locked(async () => {
         const before = index.get(key);
         await index.append({ op: 'put', entry });
-        await this.files.rename(temp, `${category}/${file}`);
-        await index.append({ op: 'commit', key, checksum: entry.checksum });
-        if (before && before.file !== file) await this.files.remove(`${category}/${before.file}`);
-        if (index.wantsCompaction()) await index.compact((e) => this.fileHolds(category, e));
+        // From here the put is journalled: whichever file a reader finds, it holds one of the two versions.
+        if (sidecarTemp) await this.files.rename(sidecarTemp, `${category}/${sidecarName(file)}`);
+        sidecarTemp = undefined;
+        await this.files.rename(dataTemp!, `${category}/${file}`);
+        dataTemp = undefined;
+        await this.finishSave(category, index, entry, before, encoded.sidecar !== undefined);
       });
     } catch (error) {
-      await this.files.remove(temp).catch(() => false);
-      throw error;
+      for (const temp of [dataTemp, sidecarTemp]) if (temp) await this.files.remove(temp).catch(() => false);
+      throw writeFailure(`save ${category}/${key}`, error, { category, key, path: `${this.root}/${category}/${file}` });
     }
     this.startTimer();
     return `${this.root}/${category}/${file}`;
+  }
+
+  /**
+   * The rest of a save once its file is in place (under the lock). None of it can undo the save: without its
+   * commit line, the journalled put and the file are settled as committed by the next compaction or repair,
+   * so a failure here (a full disk) is left for them to finish.
+   */
+  private async finishSave(category: string, index: CategoryIndex, entry: IndexEntry, before: IndexEntry | undefined, hasSidecar: boolean): Promise<void> {
+    try {
+      await index.append({ op: 'commit', key: entry.key, checksum: entry.checksum });
+      if (before && before.file !== entry.file) await this.removeFiles(category, before.file);
+      else if (before && !hasSidecar && entryNeedsSidecar(before)) await this.files.remove(`${category}/${sidecarName(entry.file)}`);
+      if (index.wantsCompaction()) await index.compact((e) => this.fileHolds(category, e));
+    } catch {
+      // See above: the journal and the file already say what was saved.
+    }
+  }
+
+  /** Removes a data file and its sidecar, if any. */
+  private async removeFiles(category: string, file: string): Promise<void> {
+    await this.files.remove(`${category}/${file}`);
+    await this.files.remove(`${category}/${sidecarName(file)}`);
   }
 
   /** Whether the file of `entry` holds exactly the bytes its checksum names. */
@@ -240,19 +293,26 @@ export class CacheManagerCore {
    * Takes a lock named after a key, shared with every process on this root: for a caller that computes
    * the key's value, so that others wait for it instead of computing it too. A lock left by a process
    * that died is taken over.
-   * @returns its release, or undefined when another live process held it for longer than `timeoutMs`.
+   * @returns its release (undefined when another live process held it for longer than `timeoutMs`), and
+   *   whether another live process held it when asked (so this caller waited).
    */
-  async claim(category: string, key: string, { timeoutMs }: { timeoutMs: number }): Promise<(() => Promise<void>) | undefined> {
+  async claim(category: string, key: string, { timeoutMs }: { timeoutMs: number }): Promise<{ release?: () => Promise<void>; waited: boolean }> {
     this.index('claim', category);
     checkKey('claim', key);
     await this.ready();
-    try {
-      // '@' cannot occur in a key, so no key's lock name is a prefix of another's held token.
-      return await this.files.lock(`${category}/.locks/${key}@`, { timeoutMs, transient: true });
-    } catch (error) {
-      if (error instanceof LockTimeoutError) return undefined;
-      throw error;
-    }
+    // '@' cannot occur in a key, so no key's lock name is a prefix of another's held token.
+    const name = `${category}/.locks/${key}@`;
+    const attempt = async (ms: number) => {
+      try {
+        return await this.files.lock(name, { timeoutMs: ms, transient: true });
+      } catch (error) {
+        if (error instanceof LockTimeoutError) return undefined;
+        throw error;
+      }
+    };
+    // A first try that does not wait tells whether a live process holds it, whatever the machine's load.
+    const free = await attempt(0);
+    return free ? { release: free, waited: false } : { release: await attempt(timeoutMs), waited: true };
   }
 
   /** Whether the key has an entry. @example await cache.exists('stencils', 'laplacian_2d_64_64_dirichlet') */
@@ -272,13 +332,18 @@ export class CacheManagerCore {
     const index = this.index('delete', category);
     checkKey('delete', key);
     await this.ready();
-    return index.locked(async () => {
-      const entry = index.get(key) ?? index.getPending(key);
-      if (!entry) return false;
-      await index.append({ op: 'del', key });
-      await this.files.remove(`${category}/${entry.file}`);
-      return true;
-    });
+    try {
+      return await index.locked(async () => {
+        // Under the lock, a put without its commit is a writer that died: its file goes too.
+        const files = new Set([index.get(key)?.file, index.getPending(key)?.file].filter((f) => f !== undefined));
+        if (files.size === 0) return false;
+        await index.append({ op: 'del', key });
+        for (const file of files) await this.removeFiles(category, file);
+        return true;
+      });
+    } catch (error) {
+      throw writeFailure(`delete ${category}/${key}`, error, { category, key });
+    }
   }
 
   /** The category's keys, sorted. */
@@ -339,12 +404,18 @@ export class CacheManagerCore {
   async clearCategory(category: string): Promise<number> {
     const index = this.index('clearCategory', category);
     await this.ready();
-    return index.locked(async () => {
-      const gone = index.all().map((e) => e.file);
-      await index.replaceAll(new Map());
-      for (const file of gone) await this.files.remove(`${category}/${file}`);
-      return gone.length;
-    });
+    try {
+      return await index.locked(async () => {
+        const count = index.all().length;
+        const gone = new Set(index.all().map((e) => e.file));
+        for (const key of index.pendingKeys()) gone.add(index.getPending(key)!.file);
+        await index.replaceAll(new Map());
+        for (const file of gone) await this.removeFiles(category, file);
+        return count;
+      });
+    } catch (error) {
+      throw writeFailure(`clearCategory ${category}`, error, { category });
+    }
   }
 
   /** Removes every entry of every category. @returns entries removed per category. */
@@ -368,7 +439,7 @@ export class CacheManagerCore {
       throw new TypeError(`validate: expected options.onProgress to be a function, got ${describe(onProgress)}`);
     }
     await this.ready();
-    await this.flush();
+    await this.checkpoint();
     let total = 0;
     let done = 0;
     if (onProgress) {
@@ -399,24 +470,82 @@ export class CacheManagerCore {
     }
   }
 
-  /** Synchronous last flush for process exit (Node); see the Node entry point. */
-  flushAtExit(): void {
+  /**
+   * Brings every index.json up to date: writes the batched access counts and folds each journal into its
+   * index.json (settling saves whose writer died), so that outside readers see every acknowledged change.
+   * Runs every `flushIntervalMs` while the cache is in use, in `validate()` and in `close()`.
+   * @throws {CacheError} with the file system's code (e.g. 'ENOSPC') when an index cannot be written; the
+   *   journals keep every change, and the next checkpoint tries again.
+   */
+  async checkpoint(): Promise<void> {
+    await this.ready();
+    let failure: unknown;
+    for (const [name, index] of this.indexes) {
+      try {
+        await index.flushTouches();
+        await index.refresh();
+        if (index.hasJournal()) await index.locked(() => index.compact((e) => this.fileHolds(name, e)));
+      } catch (error) {
+        failure ??= writeFailure(`writing ${name}/index.json`, error, { category: name, path: `${this.root}/${name}/index.json` });
+      }
+    }
+    if (failure) throw failure;
+  }
+
+  /** The saves that background work has not finished yet. */
+  unfinishedSaves(): PendingSave[] {
+    return [...this.background].flatMap((work) => work.unfinished?.() ?? []);
+  }
+
+  /** Whether index.json lags what this process did (access counts included), or background writes are still to come. */
+  lagging(): boolean {
+    return this.background.size > 0 || (this.opening !== undefined && [...this.indexes.values()].some((i) => i.lagging()));
+  }
+
+  /** Whether some index.json lacks saves or deletes this process made, or background writes are still to come. */
+  lacksChanges(): boolean {
+    return this.background.size > 0 || [...this.indexes.values()].some((i) => i.lacksOwnChanges());
+  }
+
+  /** At process exit (Node): writes the batched access counts synchronously; see CategoryIndex.flushTouchesAtExit. */
+  flushTouchesAtExit(): void {
     for (const index of this.indexes.values()) index.flushTouchesAtExit();
   }
 
-  /** Flushes the bookkeeping, folds each journal into its index.json and stops the timer. */
+  /**
+   * Registers work that `close()` (and process exit) must wait for: memoize's background writes.
+   * @example cache.trackBackground({ done: write, hurry: startNow });
+   */
+  trackBackground(work: BackgroundWork): void {
+    this.background.add(work);
+    void work.done.then(() => this.background.delete(work), () => this.background.delete(work));
+  }
+
+  /** Waits for the background work registered so far (and any it starts), starting queued work at once. */
+  async settleBackground(): Promise<void> {
+    while (this.background.size > 0) {
+      const works = [...this.background];
+      for (const work of works) work.hurry?.();
+      await Promise.all(works.map((w) => w.done.catch(() => undefined)));
+      for (const work of works) this.background.delete(work);
+    }
+  }
+
+  /**
+   * Waits for memoize's background writes, writes the bookkeeping and folds each journal into its
+   * index.json, and stops the timer; later calls are refused with code 'ECLOSED'.
+   * @throws {CacheError} with the file system's code when an index cannot be written (a full disk): the cache
+   *   is closed all the same, and its journals keep every acknowledged change for the next manager to fold in.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.opening) {
-      await this.opening;
-      await this.flush();
-      for (const [name, index] of this.indexes) {
-        await index.refresh();
-        if (index.hasJournal()) await index.locked(() => index.compact((e) => this.fileHolds(name, e)));
-      }
+    try {
+      await this.settleBackground();
+      if (this.opening) await this.checkpoint(); // a cache never used has nothing to write
+    } finally {
+      this.closed = true;
     }
-    this.closed = true;
   }
 }

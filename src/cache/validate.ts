@@ -1,11 +1,15 @@
-// validate(): every index entry against its file and checksum, every file against the index; with
-// repair, damaged entries and leftover temporary files go and the index is rebuilt from sound files.
+// validate(): every index entry against its file and checksum, every file against the index; with repair,
+// interrupted saves are settled as compaction settles them, damaged entries and leftover files go, files
+// that lost their entry are adopted with the description they carry, and index.json is rebuilt.
 
 import type { CategorySpec } from './categories.js';
-import { CategoryIndex, INDEX_FILE, nowIso, type IndexEntry } from './category-index.js';
-import { TEMP_PREFIX, type Files } from './files.js';
+import type { CategoryIndex, IndexEntry } from './category-index.js';
+import { nowIso } from './category-index.js';
+import type { Files } from './files.js';
 import { KEY_PATTERN } from './keys.js';
-import { describeStoredFile, decodeValue } from './values.js';
+import { INDEX_FILE, nameKind, parseDataFileName, sidecarName, sidecarTarget } from './layout.js';
+import { describedBy, entryNeedsSidecar, readSidecar, sidecarBytes } from './self-description.js';
+import { decodeValue, describeStoredFile } from './values.js';
 
 export type Problem =
   | 'index_unreadable'      // index.json is not valid JSON of the expected shape
@@ -13,14 +17,16 @@ export type Problem =
   | 'checksum_mismatch'     // an entry whose file does not hash to its checksum
   | 'undecodable'           // the file hashes right but cannot be read back
   | 'orphan_file'           // a data file no entry points to
-  | 'temp_file';            // a temporary file left by a writer that was killed
+  | 'temp_file'             // a temporary file left by a writer that was killed
+  | 'stale_description'     // a sidecar that describes no entry's file as it is
+  | 'missing_description';  // an entry whose file needs a sidecar to describe itself, and has none
 
 export interface Finding { problem: Problem; key?: string; file?: string; detail?: string }
 
 export interface CategoryReport {
   entries: number;
   problems: Finding[];
-  /** What repair did: 'removed <file>', 'adopted <key>', 'rebuilt index.json'. */
+  /** What repair did: 'removed <file>', 'adopted <key>', 'described <file>', 'rebuilt index.json'. */
   actions: string[];
   repaired: boolean;
 }
@@ -37,90 +43,114 @@ interface Context {
   onEntryChecked?: () => void;
 }
 
-// A temporary file younger than this may belong to a save in progress in another process.
+// A temporary file younger than this may belong to a save in progress in another process (on this host,
+// a writer's pid in the name tells at once).
 const TEMP_GRACE_MS = 60_000;
 
+
 export async function validateCategory(ctx: Context): Promise<CategoryReport> {
+  const { index, repair } = ctx;
+  return repair ? index.locked(() => check(ctx)) : check(ctx);
+}
+
+async function check(ctx: Context): Promise<CategoryReport> {
   const { files, index, category, entryChecksum, repair } = ctx;
-  const check = async (): Promise<CategoryReport> => {
-    await index.refresh();
-    const report: CategoryReport = { entries: index.all().length, problems: [], actions: [], repaired: false };
-    if (index.damaged) report.problems.push({ problem: 'index_unreadable', file: INDEX_FILE });
-    const sound = new Map<string, IndexEntry>();
-    const referenced = new Set<string>();
-    for (const entry of index.all()) {
-      ctx.onEntryChecked?.();
-      referenced.add(entry.file);
-      const bytes = await files.read(`${category}/${entry.file}`);
-      if (bytes === undefined) {
-        report.problems.push({ problem: 'missing_file', key: entry.key, file: entry.file });
-        continue;
-      }
-      const found = entryChecksum(bytes);
-      if (found !== entry.checksum) {
-        report.problems.push({ problem: 'checksum_mismatch', key: entry.key, file: entry.file, detail: `expected ${entry.checksum}, found ${found}` });
-        continue;
-      }
-      try {
-        decodeValue(bytes, entry.value, `${category}/${entry.key}`);
-      } catch (error) {
-        report.problems.push({ problem: 'undecodable', key: entry.key, file: entry.file, detail: (error as Error).message });
-        continue;
-      }
-      sound.set(entry.key, entry);
+  const path = (name: string) => `${category}/${name}`;
+  await index.refresh();
+  // Under the lock no save is in progress: a put without its commit is a writer that died.
+  if (repair) await index.settlePending(async (e) => { const b = await files.read(path(e.file)); return b !== undefined && entryChecksum(b) === e.checksum; });
+  const report: CategoryReport = { entries: index.all().length, problems: [], actions: [], repaired: false };
+  if (index.damaged) report.problems.push({ problem: 'index_unreadable', file: INDEX_FILE });
+
+  const sound = new Map<string, IndexEntry>();
+  const byFile = new Map<string, IndexEntry>();
+  for (const entry of index.all()) {
+    ctx.onEntryChecked?.();
+    byFile.set(entry.file, entry);
+    const bytes = await files.read(path(entry.file));
+    if (bytes === undefined) {
+      report.problems.push({ problem: 'missing_file', key: entry.key, file: entry.file });
+      continue;
     }
-    const adoptable: IndexEntry[] = [];
-    for (const name of await files.list(category)) {
-      if (name === INDEX_FILE || name.startsWith('.journal-') || name.startsWith('.lock') || name.startsWith(`${INDEX_FILE}.damaged-`)) continue;
-      if (name.startsWith(TEMP_PREFIX)) {
-        const stat = await files.stat(`${category}/${name}`);
-        if (stat && Date.now() - stat.mtimeMs > TEMP_GRACE_MS) report.problems.push({ problem: 'temp_file', file: name });
-        continue;
-      }
-      if (referenced.has(name)) continue;
-      // A pending put's file is not an orphan: its commit may still come.
-      if (index.getPending(name.slice(0, name.lastIndexOf('.')))?.file === name) continue;
+    const found = entryChecksum(bytes);
+    // Without the lock a save may be in progress: its file holds either version.
+    const version = found === entry.checksum ? entry : index.getPending(entry.key);
+    if (version?.checksum !== found) {
+      report.problems.push({ problem: 'checksum_mismatch', key: entry.key, file: entry.file, detail: `expected ${entry.checksum}, found ${found}` });
+      continue;
+    }
+    try {
+      decodeValue(bytes, version.value, `${category}/${entry.key}`);
+    } catch (error) {
+      report.problems.push({ problem: 'undecodable', key: entry.key, file: entry.file, detail: (error as Error).message });
+      continue;
+    }
+    sound.set(entry.key, entry);
+  }
+
+  const described = new Set<string>();
+  const adopted: IndexEntry[] = [];
+  const names = await files.list(category);
+  for (const name of names) {
+    const kind = nameKind(name);
+    if (kind === 'temp') {
+      const stat = await files.stat(path(name));
+      if (stat && (files.writerGone?.(path(name)) || Date.now() - stat.mtimeMs > TEMP_GRACE_MS)) report.problems.push({ problem: 'temp_file', file: name });
+    } else if (kind === 'data' && !byFile.has(name) && index.getPending(parseDataFileName(name)?.key ?? '')?.file !== name) {
       report.problems.push({ problem: 'orphan_file', file: name });
-      if (repair) {
-        const adopted = await adopt(ctx, name);
-        if (adopted) adoptable.push(adopted);
+      const entry = repair ? await adopt(ctx, name) : undefined;
+      if (entry && !sound.has(entry.key)) {
+        adopted.push(entry);
+        sound.set(entry.key, entry);
+        byFile.set(entry.file, entry);
       }
     }
-    if (repair && report.problems.length > 0) {
-      for (const finding of report.problems) {
-        const adoptedHere = finding.problem === 'orphan_file' && adoptable.some((e) => e.file === finding.file);
-        if (finding.file && finding.problem !== 'index_unreadable' && !adoptedHere) {
-          if (await files.remove(`${category}/${finding.file}`)) report.actions.push(`removed ${finding.file}`);
-        }
-      }
-      for (const entry of adoptable) {
-        if (!sound.has(entry.key)) {
-          sound.set(entry.key, entry);
-          report.actions.push(`adopted ${entry.key}`);
-        }
-      }
-      await index.replaceAll(sound);
-      report.actions.push('rebuilt index.json');
-      report.repaired = true;
+  }
+  // Sidecars last, so that those of adopted files are seen as theirs.
+  for (const name of names.filter((n) => nameKind(n) === 'sidecar')) {
+    const target = byFile.get(sidecarTarget(name)!);
+    const bytes = target && sound.get(target.key) === target ? await files.read(path(name)) : undefined;
+    if (bytes && readSidecar(bytes, target!.checksum) && entryNeedsSidecar(target!)) described.add(target!.file);
+    else if (!(target && index.getPending(target.key))) report.problems.push({ problem: 'stale_description', file: name });
+  }
+  for (const entry of sound.values()) {
+    if (!described.has(entry.file) && entryNeedsSidecar(entry)) {
+      report.problems.push({ problem: 'missing_description', key: entry.key, file: entry.file });
     }
-    return report;
-  };
-  return repair ? index.locked(check) : check();
+  }
+  if (!repair || report.problems.length === 0) return report;
+
+  for (const finding of report.problems) {
+    const keep = finding.problem === 'index_unreadable' || finding.problem === 'missing_description'
+      || (finding.problem === 'orphan_file' && adopted.some((e) => e.file === finding.file));
+    if (finding.file && !keep && await files.remove(path(finding.file))) report.actions.push(`removed ${finding.file}`);
+  }
+  for (const entry of adopted) report.actions.push(`adopted ${entry.key}`);
+  for (const entry of sound.values()) {
+    if (described.has(entry.file) || !entryNeedsSidecar(entry)) continue;
+    await files.writeAtomic(path(sidecarName(entry.file)), sidecarBytes(entry.checksum, describedBy(entry)));
+    report.actions.push(`described ${entry.file}`);
+  }
+  await index.replaceAll(sound);
+  report.actions.push('rebuilt index.json');
+  report.repaired = true;
+  return report;
 }
 
 /** An index entry for a sound data file that no entry points to (e.g. after index.json was lost). */
 async function adopt(ctx: Context, name: string): Promise<IndexEntry | undefined> {
-  const dot = name.lastIndexOf('.');
-  const key = name.slice(0, dot);
-  if (dot <= 0 || !KEY_PATTERN.test(key)) return undefined;
+  const parsed = parseDataFileName(name);
+  if (parsed === undefined || !KEY_PATTERN.test(parsed.key)) return undefined;
   const bytes = await ctx.files.read(`${ctx.category}/${name}`);
   if (bytes === undefined) return undefined;
-  const description = describeStoredFile(bytes, name.slice(dot + 1), ctx.spec);
+  const checksum = ctx.entryChecksum(bytes);
+  const sidecar = await ctx.files.read(`${ctx.category}/${sidecarName(name)}`);
+  const description = describeStoredFile(bytes, parsed.ext, ctx.spec, sidecar && readSidecar(sidecar, checksum));
   if (description === undefined) return undefined;
   const stat = await ctx.files.stat(`${ctx.category}/${name}`);
   const when = stat ? new Date(stat.mtimeMs).toISOString() : nowIso();
   return {
-    key, created_at: when, size_bytes: bytes.length, access_count: 0, last_accessed: when,
-    checksum: ctx.entryChecksum(bytes), file: name, value: description,
+    key: parsed.key, created_at: when, size_bytes: bytes.length, access_count: 0, last_accessed: when,
+    checksum, file: name, value: description.value, ...(description.metadata ? { metadata: description.metadata } : {}),
   };
 }

@@ -1,7 +1,8 @@
 // Which file a value becomes, and back: arrays and CSR matrices as .npz (NumPy, SciPy), plain JSON as
 // .json, bytes as .dat, tensor records and checkpoints as .safetensors. The index entry keeps a small
 // description of the value, so `load` returns the same kind that was saved (a Uint8ClampedArray stays
-// clamped, a bare typed array is not turned into { data, shape }).
+// clamped, a bare typed array is not turned into { data, shape }); the file carries the same description
+// (self-description.ts), so a lost index is rebuilt exactly.
 
 import { describe } from '../_args.js';
 import type { CsrMatrix } from '../kernels/csr.js';
@@ -12,6 +13,7 @@ import { decodeNpz, encodeNpz, type NpzCompression } from './formats/npz.js';
 import { csrFromNpzEntries, encodeCsrNpz, isCsrNpz } from './formats/sparse.js';
 import type { Crc32 } from './formats/zip.js';
 import { decodeCheckpoint, encodeCheckpoint, isCheckpoint, isTensorRecord } from './formats/safetensors.js';
+import { embeddedDescription, needsSidecar, npzComment, safetensorsField, type SelfDescription } from './self-description.js';
 
 export type Compression = NpzCompression;
 
@@ -21,6 +23,8 @@ export interface EncodedValue {
   /** Stored in the index entry as `value`; also what `ls` shows (kind, dtype, shape). */
   description: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /** The description, when the file could not carry it: it goes to a sidecar. */
+  sidecar?: SelfDescription;
 }
 
 const CONSTRUCTORS: Record<string, TypedArrayConstructor> = {
@@ -108,30 +112,38 @@ export function encodeValue(
     throw new RangeError(`${where}: expected options.compression to be "none" or "deflate", got ${describe(compression)}`);
   }
   const metadata = checkMetadata(where, options.metadata);
-  const done = (ext: EncodedValue['ext'], bytes: Uint8Array, description: Record<string, unknown>): EncodedValue =>
-    ({ ext, bytes, description, ...(metadata ? { metadata } : {}) });
-
   const form = classifyValue(where, spec, value);
+  const self = (description: Record<string, unknown>): SelfDescription => ({ value: description, ...(metadata ? { metadata } : {}) });
+  const done = (ext: EncodedValue['ext'], description: Record<string, unknown>, write: (self: SelfDescription) => Uint8Array): EncodedValue => {
+    const described = self(description);
+    return {
+      ext, bytes: write(described), description, ...(metadata ? { metadata } : {}),
+      ...(needsSidecar(ext, described) ? { sidecar: described } : {}),
+    };
+  };
+  const npz = (entries: Record<string, NdArray>) => (described: SelfDescription) =>
+    encodeNpz(entries, { compression, crc32, comment: npzComment(described) });
+  const checkpoint = (tree: unknown, as: 'record' | 'checkpoint') => (described: SelfDescription) =>
+    encodeCheckpoint(tree as Parameters<typeof encodeCheckpoint>[0], as, safetensorsField(described));
+
   switch (form) {
-    case 'bytes': return done('dat', value as Uint8Array, { kind: 'bytes', as: 'Uint8Array' });
-    case 'buffer': return done('dat', new Uint8Array(value as ArrayBuffer), { kind: 'bytes', as: 'ArrayBuffer' });
-    case 'tensor':
-      return done('safetensors', encodeCheckpoint({ tensor: value } as Parameters<typeof encodeCheckpoint>[0]), { kind: 'tensor' });
-    case 'checkpoint':
-    case 'tensors':
-      // As classified: a record may hold a tensor that happens to be named model_state_dict.
-      return done('safetensors', encodeCheckpoint(value as Parameters<typeof encodeCheckpoint>[0], form === 'tensors' ? 'record' : 'checkpoint'), { kind: form });
-    case 'json': return done('json', jsonBytes(value as JsonValue), { kind: 'json' }); // checked by classifyValue
+    case 'bytes': return done('dat', { kind: 'bytes', as: 'Uint8Array' }, () => value as Uint8Array);
+    case 'buffer': return done('dat', { kind: 'bytes', as: 'ArrayBuffer' }, () => new Uint8Array(value as ArrayBuffer));
+    case 'tensor': return done('safetensors', { kind: 'tensor' }, checkpoint({ tensor: value }, 'record'));
+    // As classified: a record may hold a tensor that happens to be named model_state_dict.
+    case 'checkpoint': return done('safetensors', { kind: form }, checkpoint(value, 'checkpoint'));
+    case 'tensors': return done('safetensors', { kind: form }, checkpoint(value, 'record'));
+    case 'json': return done('json', { kind: 'json' }, () => jsonBytes(value as JsonValue)); // checked by classifyValue
     case 'array': {
       const data = value as TypedArray;
       const array = { data, shape: [data.length] };
-      return done('npz', encodeNpz({ data: array }, { compression, crc32 }), { kind: 'array', ...summary(array) });
+      return done('npz', { kind: 'array', ...summary(array) }, npz({ data: array }));
     }
-    case 'ndarray':
-      return done('npz', encodeNpz({ data: value as NdArray }, { compression, crc32 }), { kind: 'ndarray', ...summary(value as NdArray) });
+    case 'ndarray': return done('npz', { kind: 'ndarray', ...summary(value as NdArray) }, npz({ data: value as NdArray }));
     case 'csr': {
       const matrix = value as CsrMatrix;
-      return done('npz', encodeCsrNpz(matrix, { compression, crc32 }), { kind: 'csr', shape: matrix.shape, nnz: matrix.data.length });
+      return done('npz', { kind: 'csr', shape: matrix.shape, nnz: matrix.data.length },
+        (described) => encodeCsrNpz(matrix, { compression, crc32, comment: npzComment(described) }));
     }
     case 'record': {
       const entries: Record<string, NdArray> = {};
@@ -141,7 +153,7 @@ export function encodeValue(
         entries[name] = array;
         members[name] = { form: isTypedArray(member) ? 'array' : 'ndarray', ...summary(array) };
       }
-      return done('npz', encodeNpz(entries, { compression, crc32 }), { kind: 'record', members });
+      return done('npz', { kind: 'record', members }, npz(entries));
     }
   }
 }
@@ -200,8 +212,25 @@ export function decodeValue(bytes: Uint8Array, description: Record<string, unkno
   }
 }
 
-/** The description of a file found without an index entry, or undefined when it cannot be read back. */
-export function describeStoredFile(bytes: Uint8Array, ext: string, spec: CategorySpec): Record<string, unknown> | undefined {
+/**
+ * What a file found without an index entry holds (after index.json was lost): the description it carries
+ * (inside itself, or in `sidecar`), else one inferred from its content; undefined when it cannot be read back.
+ */
+export function describeStoredFile(bytes: Uint8Array, ext: string, spec: CategorySpec, sidecar?: SelfDescription): SelfDescription | undefined {
+  for (const carried of [embeddedDescription(bytes, ext), sidecar]) {
+    if (carried === undefined) continue;
+    try {
+      decodeValue(bytes, carried.value, 'describeStoredFile');
+      return carried;
+    } catch {
+      // Describes another file than this one: fall back to what the content says.
+    }
+  }
+  const value = inferDescription(bytes, ext, spec);
+  return value === undefined ? undefined : { value };
+}
+
+function inferDescription(bytes: Uint8Array, ext: string, spec: CategorySpec): Record<string, unknown> | undefined {
   try {
     switch (ext) {
       case 'dat':

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CATEGORY_NAME } from '../cache/categories.js';
-import { INDEX_FILE } from '../cache/category-index.js';
+import { INDEX_FILE } from '../cache/layout.js';
 import { KEY_PATTERN } from '../cache/keys.js';
 import { CacheManager, DEFAULT_CATEGORIES, type CategoryKind, type CategorySpec } from '../node.js';
 import { defaultCacheRoot } from '../platform/node-cache.js';

@@ -48,8 +48,14 @@ export interface MemoCall<R> {
   ms: number;
   /** Milliseconds the function took, when it ran. */
   computeMs?: number;
-  /** For computed results: whether it was written to the cache (policy 'auto' writes in the background). */
+  /**
+   * For computed results: whether the result is in the cache. Policy 'auto' writes in the background: the
+   * call returns with `stored: false, storing: true`, and this object turns to `stored: true` once the
+   * write is done (`await f.settled()` waits for it; `cache.close()` and process exit do too).
+   */
   stored?: boolean;
+  /** True while the result's background write is queued or running. */
+  storing?: boolean;
   /** True when another process held the key's claim and this call waited for it. */
   waited?: boolean;
 }
@@ -203,9 +209,7 @@ export function memoize<A extends unknown[], R>(
     let release: (() => Promise<void>) | undefined;
     let waited = false;
     if (policy === 'always' || (policy === 'auto' && lastWorthStoring)) {
-      const asked = now();
-      release = await cache.claim(category, key, { timeoutMs: waitMs });
-      waited = now() - asked > 5;
+      ({ release, waited } = await cache.claim(category, key, { timeoutMs: waitMs }));
       // Another process may have stored it while this one waited (or between the look and the claim).
       const hit = await fromDisk(key, expected).catch(async (error) => { await release?.(); throw error; });
       if (hit) {
@@ -229,21 +233,30 @@ export function memoize<A extends unknown[], R>(
         return done(value, 'computed', { computeMs, stored: false, waited });
       }
       const metadata = { compute_ms: Math.round(computeMs * 1000) / 1000, function: name, ...expected };
-      stats.stored++;
       if (policy === 'always') {
         await cache.save(category, key, value, { metadata });
+        stats.stored++;
         return done(value, 'computed', { computeMs, stored: true, waited });
       }
-      // 'auto': the write goes on after the call returns; the claim is held until it is done.
+      // 'auto': the write goes on after the call returns (queued behind a timer, so that the call does not wait
+      // for the disk); the claim is held until it is done. close() and process exit start it at once and wait.
       handedOver = true;
-      const releaseAfter = release;
-      const write = new Promise<void>((settle) => setTimeout(settle, 0))
+      const call = done(value, 'computed', { computeMs, stored: false, storing: true, waited });
+      let start!: () => void;
+      const queued = new Promise<void>((go) => { start = go; });
+      const timer = setTimeout(start, 0);
+      const write = queued
         .then(() => cache.save(category, key, value, { metadata }))
-        .then(() => undefined, onWriteError)
-        .finally(() => releaseAfter?.());
+        .then(() => { call.stored = true; stats.stored++; }, onWriteError)
+        .finally(() => { call.storing = false; return release?.(); });
       const tracked = write.catch(() => undefined).finally(() => writes.delete(tracked));
       writes.add(tracked);
-      return done(value, 'computed', { computeMs, stored: true, waited });
+      cache.trackBackground({
+        done: tracked,
+        hurry: () => { clearTimeout(timer); start(); },
+        unfinished: () => (call.storing ? { category, key, value, metadata } : undefined),
+      });
+      return call;
     } finally {
       if (!handedOver) await release?.();
     }

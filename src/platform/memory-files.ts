@@ -3,7 +3,8 @@
 // root in this JavaScript realm (a page or a worker) and last as long as it does.
 
 import { CacheError } from '../cache/errors.js';
-import { TEMP_PREFIX, type FileStat, type Files } from '../cache/files.js';
+import type { FileStat, Files } from '../cache/files.js';
+import { TEMP_PREFIX } from '../cache/layout.js';
 import { quotaError } from './quota-error.js';
 import { acquireLock, type Release } from './web-locks.js';
 

@@ -1,9 +1,15 @@
 // The cache on Node: root from the option, else DASE_CACHE_DIR, else ./cache; checksums by node:crypto;
-// batched bookkeeping flushed at process exit.
+// at process exit, with or without close(), background writes finish and every index.json is brought up to date.
 
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serialize } from 'node:v8';
 import { crc32 } from 'node:zlib';
 import { describe } from '../_args.js';
 import { CacheManagerCore, type CacheManagerOptions } from '../cache/manager.js';
+import type { ExitJob } from './exit-worker.js';
 import { checksum } from './node.js';
 import { NodeFiles } from './node-files.js';
 
@@ -12,14 +18,58 @@ export interface NodeCacheManagerOptions extends CacheManagerOptions {
   root?: string;
 }
 
-const open = new Set<CacheManager>();
-let exitHookInstalled = false;
+// How long process exit may take to finish a cache's work in a process of its own.
+const EXIT_WORK_TIMEOUT_MS = 60_000;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' runs on normal exit and process.exit(); only synchronous work is possible there.
-  process.on('exit', () => { for (const cache of open) cache.flushAtExit(); });
+const open = new Set<CacheManager>();
+// Caches whose checkpoint at the end of the event loop failed: not retried, or the loop would never end.
+const failedAtExit = new WeakSet<CacheManager>();
+let exitHooksInstalled = false;
+
+/**
+ * At the end of the event loop (a script that returns without close()), each cache that lags gets a
+ * checkpoint; new work keeps the loop alive, and 'beforeExit' comes again once it is done, until no cache
+ * lags or a checkpoint failed (a full disk: the journals keep everything for the next manager).
+ */
+function beforeExit(): void {
+  for (const cache of open) {
+    if (!cache.lagging() || failedAtExit.has(cache)) continue;
+    void cache.settleBackground().then(() => cache.checkpoint()).catch(() => failedAtExit.add(cache));
+  }
+}
+
+/**
+ * At 'exit' (process.exit(), or the end of the loop with work left) nothing asynchronous runs any more. The
+ * access counts are appended synchronously; then, if this process saved or deleted anything that index.json
+ * does not show yet, a process of its own makes the saves that background work had not finished (their
+ * values handed over as structured clones) and folds the journals into index.json, with the cache's
+ * ordinary code. The journals already hold every acknowledged save: if that fails, the next manager on the
+ * root folds them in.
+ */
+function atExit(): void {
+  for (const cache of open) {
+    cache.flushTouchesAtExit();
+    const saves = cache.unfinishedSaves();
+    // Access counts alone are not worth a process; a root removed meanwhile has nothing to bring up to date.
+    if ((saves.length === 0 && !cache.lacksChanges()) || failedAtExit.has(cache) || !existsSync(cache.root)) continue;
+    const here = fileURLToPath(import.meta.url);
+    const worker = join(dirname(here), `exit-worker${extname(here)}`);
+    const job: ExitJob = { root: cache.root, categories: { ...cache.categories }, saves };
+    const result = spawnSync(process.execPath, [...(worker.endsWith('.ts') ? ['--import', 'tsx'] : []), worker], {
+      input: serialize(job), stdio: ['pipe', 'ignore', 'pipe'], timeout: EXIT_WORK_TIMEOUT_MS,
+    });
+    if (result.status !== 0) {
+      process.stderr.write(`dase-cache: at exit, could not finish ${saves.length} background write(s) and the index of ${cache.root}: `
+        + `${result.error?.message ?? result.stderr.toString().trim()}\n`);
+    }
+  }
+}
+
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on('beforeExit', beforeExit);
+  process.on('exit', atExit);
 }
 
 /** Where a cache lives when no root is given: $DASE_CACHE_DIR, else ./cache. */
@@ -46,7 +96,7 @@ export class CacheManager extends CacheManagerCore {
     const root = resolveRoot((options as { root?: unknown } | null)?.root);
     super(new NodeFiles(root), { checksum, crc32: (data, previous) => crc32(data, previous) }, options);
     open.add(this);
-    installExitHook();
+    installExitHooks();
   }
 
   override async close(): Promise<void> {

@@ -6,14 +6,16 @@
 // (in 512 KiB pieces) took 4 ms more than one readFileSync. The event loop is blocked for about as long
 // as the data takes to copy (~1 ms for 8 MB from the page cache), the cost of a compute-and-cache library.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
-  appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync,
-  renameSync, rmSync, statSync, writeFileSync,
+  closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync,
+  renameSync, rmSync, statSync, writeFileSync, writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LockTimeoutError } from '../cache/errors.js';
-import { TEMP_PREFIX, type FileStat, type Files } from '../cache/files.js';
+import type { FileStat, Files } from '../cache/files.js';
+import { TEMP_PREFIX } from '../cache/layout.js';
 
 const RENAME_RETRIES = 8; // Windows: a rename over a file that is open elsewhere fails for a moment
 // A lock held this long is broken even if its holder's pid looks alive (the pid may have been reused).
@@ -45,6 +47,20 @@ function createIfAbsent(file: string): boolean {
     if (isCode(error, 'EEXIST')) return false;
     throw error;
   }
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
+
+let hostTagMemo: string | undefined;
+
+/** A short tag of this host in temporary files' names: a pid says whether its writer lives only on its own host. */
+function hostTag(): string {
+  return (hostTagMemo ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 8));
+}
+
+/** Writes all of `data` at the end of the open file. */
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
 }
 
 function renameWithRetries(from: string, to: string): void {
@@ -122,9 +138,20 @@ export class NodeFiles implements Files {
   }
 
   async writeTemp(folder: string, data: Uint8Array): Promise<string> {
-    const temp = `${folder}/${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`;
-    writeFileSync(this.abs(temp), data, { flag: 'wx' });
+    const temp = `${folder}/${TEMP_PREFIX}${process.pid}-${hostTag()}-${randomBytes(6).toString('hex')}`;
+    try {
+      writeFileSync(this.abs(temp), data, { flag: 'wx' });
+    } catch (error) {
+      rmSync(this.abs(temp), { force: true }); // a full disk leaves a partial file: it goes with the write
+      throw error;
+    }
     return temp;
+  }
+
+  writerGone(tempPath: string): boolean {
+    const name = tempPath.slice(tempPath.lastIndexOf('/') + 1);
+    const match = /^\.tmp-(\d+)-([0-9a-f]{8})-/.exec(name);
+    return match !== null && match[2] === hostTag() && !alive(Number(match[1]));
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -132,12 +159,20 @@ export class NodeFiles implements Files {
   }
 
   async append(path: string, data: Uint8Array): Promise<void> {
-    appendFileSync(this.abs(path), data);
-  }
-
-  appendSyncAtExit(path: string, data: Uint8Array): boolean {
-    appendFileSync(this.abs(path), data);
-    return true;
+    const fd = openSync(this.abs(path), 'a+');
+    const size = fstatSync(fd).size;
+    try {
+      // A line left unfinished by a writer that was killed would swallow this one: end it first.
+      const last = new Uint8Array(1);
+      if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) writeAll(fd, NEWLINE);
+      writeAll(fd, data);
+    } catch (error) {
+      // A part of a line (on a full disk) would join the next append's line, and both would be skipped.
+      try { ftruncateSync(fd, size); } catch { /* the torn line is then skipped by its hash, at worst */ }
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async stat(path: string): Promise<FileStat | undefined> {

@@ -17,7 +17,8 @@
 //   CacheError 'EQUOTA' once the temporary file is removed.
 
 import { CacheError } from '../cache/errors.js';
-import { TEMP_PREFIX, type FileStat, type Files } from '../cache/files.js';
+import type { FileStat, Files } from '../cache/files.js';
+import { TEMP_PREFIX } from '../cache/layout.js';
 import { quotaError, refusedByQuota } from './quota-error.js';
 import { acquireLock, type Release } from './web-locks.js';
 

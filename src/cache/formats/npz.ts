@@ -23,7 +23,8 @@ function nameProblem(name: string): string | undefined {
  * Encodes named arrays as a .npz file that numpy.load reads (each array as `<name>.npy`).
  * @param entries - a record of at least one array `{ data, shape }`; names are 1 to 200 letters, digits,
  *   '_', '.' and '-', not starting with '.' or '-', without '..'.
- * @param options - `compression`: 'none' (the default, as numpy.savez) or 'deflate' (as savez_compressed).
+ * @param options - `compression`: 'none' (the default, as numpy.savez) or 'deflate' (as savez_compressed);
+ *   `comment`: the zip's archive comment (at most 65535 bytes; numpy.load ignores it).
  * @returns the zip's bytes (deterministic: the entries' dates are fixed at 1980-01-01).
  * @throws {TypeError} when entries is not an object, or an array is malformed (see {@link encodeNpy}).
  * @throws {RangeError} for no entries, a bad name, an unknown compression, or an array whose shape does
@@ -32,13 +33,13 @@ function nameProblem(name: string): string | undefined {
  * const file = encodeNpz({ x: { data: new Float64Array([0, 0.5, 1]), shape: [3] } }, { compression: 'deflate' });
  * // numpy.load(file)['x'] is array([0. , 0.5, 1. ])
  */
-export function encodeNpz(entries: Record<string, NdArray>, options?: { compression?: NpzCompression; crc32?: Crc32 }): Uint8Array {
+export function encodeNpz(entries: Record<string, NdArray>, options?: { compression?: NpzCompression; crc32?: Crc32; comment?: Uint8Array }): Uint8Array {
   const where = 'encodeNpz';
   if (entries === null || typeof entries !== 'object' || Array.isArray(entries) || ArrayBuffer.isView(entries)) {
     throw new TypeError(`${where}: expected entries to be a record of arrays, got ${describe(entries)}`);
   }
   const opts = optionsObject(where, options);
-  knownKeys(where, opts, ['compression', 'crc32']);
+  knownKeys(where, opts, ['compression', 'crc32', 'comment']);
   const compression = opts.compression === undefined ? 'none' : oneOf(where, 'options.compression', opts.compression, ['none', 'deflate'] as const);
   const names = Object.keys(entries);
   if (names.length === 0) throw new RangeError(`${where}: expected at least one array, got an empty record`);
@@ -59,7 +60,7 @@ export function encodeNpz(entries: Record<string, NdArray>, options?: { compress
     }
     members.push({ name: `${name}.npy`, parts: [npy.header, npy.body] });
   }
-  return writeZip(members, { deflate: compression === 'deflate', crc32: opts.crc32 as Crc32 | undefined });
+  return writeZip(members, { deflate: compression === 'deflate', crc32: opts.crc32 as Crc32 | undefined, comment: opts.comment as Uint8Array | undefined });
 }
 
 /**

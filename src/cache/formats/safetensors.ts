@@ -472,6 +472,7 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
  *   dropped or nulled (a NaN loss can be stored as a 0-d tensor); -0 outside tensors comes back as 0.
  * @param as - 'record' or 'checkpoint' to say which `value` is (see {@link isTensorRecord}, {@link isCheckpoint});
  *   by default a checkpoint when it has a `model_state_dict` field.
+ * @param extra - more `__metadata__` fields (string values), for what the file says about itself.
  * @returns the file's bytes.
  * @throws TypeError naming the path of the first offending part (`value.optimizer_state_dict.param_groups[0].lr`):
  *   not a plain object, a non-tensor field in a state dict, a value that is neither a tensor nor JSON, a
@@ -486,7 +487,7 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
  * // tensors: model_state_dict.fc.weight, model_state_dict.fc.bias, optimizer_state_dict.state.0.exp_avg
  * // __metadata__: { epoch: '10', loss: '0.031', 'dase_cache.structure': '{...}' }
  */
-export function encodeCheckpoint(value: Checkpoint | TensorRecord, as: 'record' | 'checkpoint' | 'auto' = 'auto'): Uint8Array {
+export function encodeCheckpoint(value: Checkpoint | TensorRecord, as: 'record' | 'checkpoint' | 'auto' = 'auto', extra: Record<string, string> = {}): Uint8Array {
   const where = 'encodeCheckpoint';
   if (as !== 'record' && as !== 'checkpoint' && as !== 'auto') {
     throw new RangeError(`${where}: expected as to be "record", "checkpoint" or "auto", got ${describe(as)}`);
@@ -501,7 +502,8 @@ export function encodeCheckpoint(value: Checkpoint | TensorRecord, as: 'record' 
     }
   }
   setOwn(metadata, CHECKPOINT_STRUCTURE_KEY, JSON.stringify({ version: 1, root: { object: root } }));
-  return write(where, entries, metadata);
+  for (const key of Object.keys(extra)) setOwn(metadata, key, extra[key]);
+  return write(where, entries, checkMetadata(where, metadata));
 }
 
 /**

@@ -70,7 +70,7 @@ function toEntries(where: string, a: CsrMatrix): Record<string, NdArray> {
  * @example
  * const file = encodeCsrNpz(laplacian([10, 10]), { compression: 'deflate' });
  */
-export function encodeCsrNpz(a: CsrMatrix, options?: { compression?: NpzCompression; crc32?: Crc32 }): Uint8Array {
+export function encodeCsrNpz(a: CsrMatrix, options?: { compression?: NpzCompression; crc32?: Crc32; comment?: Uint8Array }): Uint8Array {
   return encodeNpz(toEntries('encodeCsrNpz', a), options);
 }
 

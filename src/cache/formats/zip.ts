@@ -40,11 +40,19 @@ const crc32Js: Crc32 = (data, previous = 0) => {
   return ~crc >>> 0;
 };
 
+/** The longest archive comment a zip can hold, in bytes. */
+export const MAX_ZIP_COMMENT = 0xffff;
+
 /**
  * Writes a zip archive of the members, stored (as numpy.savez) or deflated (as numpy.savez_compressed).
- * @throws {RangeError} for an archive of 4 GiB or more (it would need zip64, which this writer leaves out).
+ * `comment`: the archive comment (at most {@link MAX_ZIP_COMMENT} bytes), which zip readers such as
+ * numpy.load ignore.
+ * @throws {RangeError} for an archive of 4 GiB or more (it would need zip64, which this writer leaves out),
+ *   or a comment that is too long.
  */
-export function writeZip(members: ZipMember[], options: { deflate: boolean; crc32?: Crc32 }): Uint8Array {
+export function writeZip(members: ZipMember[], options: { deflate: boolean; crc32?: Crc32; comment?: Uint8Array }): Uint8Array {
+  const comment = options.comment ?? new Uint8Array(0);
+  if (comment.length > MAX_ZIP_COMMENT) throw new RangeError(`writeZip: expected a comment of at most ${MAX_ZIP_COMMENT} bytes, got ${comment.length}`);
   const crc32 = options.crc32 ?? crc32Js;
   const encoder = new TextEncoder();
   const prepared = members.map((m) => {
@@ -63,7 +71,7 @@ export function writeZip(members: ZipMember[], options: { deflate: boolean; crc3
     return pad;
   });
   const centralBytes = prepared.reduce((n, p) => n + 46 + p.name.length, 0);
-  const total = localBytes + centralBytes + 22;
+  const total = localBytes + centralBytes + 22 + comment.length;
   if (total >= MAX_32) throw new RangeError(`writeZip: expected an archive under 4 GiB, got ${total} bytes`);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
@@ -111,7 +119,35 @@ export function writeZip(members: ZipMember[], options: { deflate: boolean; crc3
   view.setUint16(at + 10, prepared.length, true);
   view.setUint32(at + 12, at - centralStart, true);
   view.setUint32(at + 16, centralStart, true);
+  view.setUint16(at + 20, comment.length, true);
+  out.set(comment, at + 22);
   return out;
+}
+
+/**
+ * Where the end-of-central-directory record starts: the signature nearest the end whose comment reaches the
+ * end exactly (a comment may itself hold the signature's bytes), else, for archives with trailing bytes, the
+ * nearest signature.
+ */
+function endRecord(bytes: Uint8Array, view: DataView): number {
+  let nearest = -1;
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - MAX_ZIP_COMMENT); i--) {
+    if (view.getUint32(i, true) !== END) continue;
+    if (i + 22 + view.getUint16(i + 20, true) === bytes.length) return i;
+    if (nearest < 0) nearest = i;
+  }
+  if (nearest < 0) throw new Error('no end-of-central-directory record');
+  return nearest;
+}
+
+/**
+ * The archive comment of a zip (empty when it has none).
+ * @throws {Error} when bytes is not a zip archive.
+ */
+export function readZipComment(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = endRecord(bytes, view);
+  return bytes.subarray(end + 22, end + 22 + view.getUint16(end + 20, true));
 }
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {
@@ -129,11 +165,7 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
  */
 export function readZip(bytes: Uint8Array, filter: (name: string) => boolean = () => true): Map<string, Uint8Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let end = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
-    if (view.getUint32(i, true) === END) { end = i; break; }
-  }
-  if (end < 0) throw new Error('no end-of-central-directory record');
+  const end = endRecord(bytes, view);
   let count = view.getUint16(end + 10, true);
   let centralStart = view.getUint32(end + 16, true);
   if ((count === 0xffff || centralStart === MAX_32) && end >= 20 && view.getUint32(end - 20, true) === ZIP64_LOCATOR) {
