@@ -2,8 +2,8 @@
 // append-only journal of what happened since, so that a save costs the same at 10 or 10,000 entries.
 //
 // Every change is made under the category's lock: a save appends `put`, renames its data file into place,
-// then appends `commit`; a process killed between the two leaves a put without commit, and readers accept
-// the file under either checksum until compaction settles it. Journal lines carry a hash of themselves,
+// then appends `commit` (or `abort`, when the rename failed); a process killed between the two leaves a put
+// without commit, and readers accept the file under either checksum until compaction settles it. Journal lines carry a hash of themselves,
 // so a torn last line (a writer killed mid-append) is skipped. Compaction writes a new index.json that
 // names a fresh journal generation, so a reader can always tell whether its snapshot and journal match.
 
@@ -34,6 +34,8 @@ export interface IndexFile {
   total_size_mb: number;
   /** The journal file that continues this snapshot. */
   journal?: string;
+  /** Files that saves and deletes replaced but could not remove (an I/O error), removed at a later checkpoint. */
+  leftover_files?: string[];
   entries: Record<string, IndexEntry>;
 }
 
@@ -41,6 +43,8 @@ type JournalRecord =
   | { op: 'put'; entry: IndexEntry }
   | { op: 'commit'; key: string; checksum: string }
   | { op: 'del'; key: string }
+  | { op: 'abort'; key: string; checksum: string }
+  | { op: 'leftover'; files: string[] }
   | { op: 'touch'; t: Record<string, [number, string]> };
 
 const INDEX_VERSION = '1.0';
@@ -81,6 +85,8 @@ export class CategoryIndex {
   private journal = '.journal-0';
   private journalOffset = 0;
   private journalLines = 0;
+  /** Files replaced but not yet removed (see IndexFile.leftover_files). */
+  readonly leftovers = new Set<string>();
   /** Whether this process journalled changes (not access counts) since the snapshot it last read or wrote. */
   private appended = false;
   /** index.json could not be parsed: its entries are unknown until validate({ repair }) rebuilds them. */
@@ -151,6 +157,7 @@ export class CategoryIndex {
     this.journalOffset = 0;
     this.journalLines = 0;
     this.appended = false;
+    this.leftovers.clear();
     this.snapshotVersion = version;
     this.damaged = false;
     const bytes = await this.files.read(this.path(INDEX_FILE));
@@ -165,6 +172,7 @@ export class CategoryIndex {
       }
       this.createdAt = typeof parsed.created_at === 'string' ? parsed.created_at : nowIso();
       this.journal = typeof parsed.journal === 'string' && /^\.journal-\d+$/.test(parsed.journal) ? parsed.journal : '.journal-0';
+      if (Array.isArray(parsed.leftover_files)) for (const f of parsed.leftover_files) if (typeof f === 'string') this.leftovers.add(f);
       for (const [key, entry] of Object.entries(parsed.entries)) {
         if (entry && typeof entry === 'object' && typeof entry.checksum === 'string') this.entries.set(key, { ...entry, key });
       }
@@ -218,6 +226,12 @@ export class CategoryIndex {
       case 'del':
         this.entries.delete(record.key);
         this.pending.delete(record.key);
+        break;
+      case 'leftover':
+        for (const file of record.files) this.leftovers.add(file);
+        break;
+      case 'abort': // a save that failed before its file was in place
+        if (this.pending.get(record.key)?.checksum === record.checksum) this.pending.delete(record.key);
         break;
       case 'touch':
         for (const [key, [count, last]] of Object.entries(record.t)) {
@@ -377,6 +391,7 @@ export class CategoryIndex {
       total_entries: sorted.length,
       total_size_mb: roundMb(sumSizes(entries.values())),
       journal,
+      ...(this.leftovers.size > 0 ? { leftover_files: [...this.leftovers].sort() } : {}),
       entries: Object.fromEntries(sorted.map((k) => [k, entries.get(k)!])),
     };
     await this.files.writeAtomic(this.path(INDEX_FILE), encoder.encode(`${JSON.stringify(snapshot, null, 2)}\n`));
@@ -387,15 +402,17 @@ export class CategoryIndex {
     return sumSizes(this.entries.values());
   }
 
-  /** The category's statistics in index.json's own shape (entries included). */
-  snapshot(): IndexFile {
-    const sorted = this.keys();
+  /** The category's statistics in index.json's own shape (entries included), with `decided` puts counted in. */
+  snapshot(decided: IndexEntry[] = []): IndexFile {
+    const entries = new Map(this.entries);
+    for (const entry of decided) entries.set(entry.key, entry);
+    const sorted = [...entries.keys()].sort();
     return {
       version: INDEX_VERSION,
       created_at: this.createdAt,
       total_entries: sorted.length,
-      total_size_mb: roundMb(this.totalBytes()),
-      entries: Object.fromEntries(sorted.map((k) => [k, structuredClone(this.entries.get(k)!)])),
+      total_size_mb: roundMb(sumSizes(entries.values())),
+      entries: Object.fromEntries(sorted.map((k) => [k, structuredClone(entries.get(k)!)])),
     };
   }
 }

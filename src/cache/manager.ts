@@ -8,7 +8,7 @@ import { CategoryIndex, nowIso, roundMb, type IndexEntry, type IndexFile } from 
 import { CacheError, CacheMissError, IntegrityError, LockTimeoutError, writeFailure } from './errors.js';
 import type { Files } from './files.js';
 import { checkKey } from './keys.js';
-import { dataFileName, sidecarName } from './layout.js';
+import { dataFileName, parseDataFileName, sidecarName, sidecarTarget } from './layout.js';
 import { entryNeedsSidecar, sidecarBytes } from './self-description.js';
 import { classifyValue, decodeValue, encodeValue, type Compression } from './values.js';
 import type { Crc32 } from './formats/zip.js';
@@ -169,14 +169,24 @@ export class CacheManagerCore {
       dataTemp = await this.files.writeTemp(category, encoded.bytes);
       if (encoded.sidecar) sidecarTemp = await this.files.writeTemp(category, sidecarBytes(checksum, encoded.sidecar));
       await index.locked(async () => {
-        const before = index.get(key);
+        await this.settleEarlierPut(category, index, key);
+        // The key's files before this save that it may replace (the same name is simply overwritten).
+        const previous = index.get(key);
+        const before = previous ? [previous.file, ...(entryNeedsSidecar(previous) ? [sidecarName(previous.file)] : [])] : [];
+        const replaced = before.filter((name) => name !== file && !(encoded.sidecar && name === sidecarName(file)));
         await index.append({ op: 'put', entry });
         // From here the put is journalled: whichever file a reader finds, it holds one of the two versions.
-        if (sidecarTemp) await this.files.rename(sidecarTemp, `${category}/${sidecarName(file)}`);
-        sidecarTemp = undefined;
-        await this.files.rename(dataTemp!, `${category}/${file}`);
-        dataTemp = undefined;
-        await this.finishSave(category, index, entry, before, encoded.sidecar !== undefined);
+        try {
+          if (sidecarTemp) await this.files.rename(sidecarTemp, `${category}/${sidecarName(file)}`);
+          sidecarTemp = undefined;
+          await this.files.rename(dataTemp!, `${category}/${file}`);
+          dataTemp = undefined;
+        } catch (error) {
+          // Not in place: the put is withdrawn (if even that cannot be written, settling drops it, as its file does not hold it).
+          await index.append({ op: 'abort', key, checksum }).catch(() => undefined);
+          throw error;
+        }
+        await this.finishSave(category, index, entry, replaced);
       });
     } catch (error) {
       for (const temp of [dataTemp, sidecarTemp]) if (temp) await this.files.remove(temp).catch(() => false);
@@ -188,24 +198,47 @@ export class CacheManagerCore {
 
   /**
    * The rest of a save once its file is in place (under the lock). None of it can undo the save: without its
-   * commit line, the journalled put and the file are settled as committed by the next compaction or repair,
-   * so a failure here (a full disk) is left for them to finish.
+   * commit line, the journalled put and the file are settled as committed by the next compaction or repair
+   * (and readers already count it, see `current`), so a failure here (a full disk) is left for them to finish.
    */
-  private async finishSave(category: string, index: CategoryIndex, entry: IndexEntry, before: IndexEntry | undefined, hasSidecar: boolean): Promise<void> {
-    try {
-      await index.append({ op: 'commit', key: entry.key, checksum: entry.checksum });
-      if (before && before.file !== entry.file) await this.removeFiles(category, before.file);
-      else if (before && !hasSidecar && entryNeedsSidecar(before)) await this.files.remove(`${category}/${sidecarName(entry.file)}`);
-      if (index.wantsCompaction()) await index.compact((e) => this.fileHolds(category, e));
-    } catch {
-      // See above: the journal and the file already say what was saved.
-    }
+  private async finishSave(category: string, index: CategoryIndex, entry: IndexEntry, replaced: string[]): Promise<void> {
+    await index.append({ op: 'commit', key: entry.key, checksum: entry.checksum }).catch(() => undefined);
+    await this.removeLeftovers(category, index, replaced);
+    if (index.wantsCompaction()) await index.compact((e) => this.fileHolds(category, e)).catch(() => undefined);
   }
 
-  /** Removes a data file and its sidecar, if any. */
-  private async removeFiles(category: string, file: string): Promise<void> {
-    await this.files.remove(`${category}/${file}`);
-    await this.files.remove(`${category}/${sidecarName(file)}`);
+  /**
+   * Removes files that no entry needs any more (call under the lock): `names`, and those an earlier attempt
+   * could not remove (journalled as leftovers, so any later checkpoint tries again; repair finds them too).
+   */
+  private async removeLeftovers(category: string, index: CategoryIndex, names: string[]): Promise<void> {
+    if (index.leftovers.size === 0 && names.length === 0) return;
+    await index.refresh(); // the journal's own last lines (commit, del) say which files are still live
+    const failed: string[] = [];
+    for (const name of new Set([...index.leftovers, ...names])) {
+      const target = sidecarTarget(name);
+      const file = target ?? name;
+      const key = parseDataFileName(file)?.key;
+      // Under the lock a put without commit is this save's own, already in place (compaction settled any other).
+      const live = key === undefined ? undefined : index.getPending(key) ?? index.get(key);
+      const removed = live?.file === file && (target === undefined || entryNeedsSidecar(live))
+        || await this.files.remove(`${category}/${name}`).then(() => true, () => false);
+      if (removed) index.leftovers.delete(name);
+      else if (!index.leftovers.has(name)) failed.push(name);
+    }
+    if (failed.length > 0) await index.append({ op: 'leftover', files: failed }).catch(() => undefined);
+  }
+
+  /**
+   * Settles a put of the key left without its commit (this process's own whose commit line could not be
+   * written, or a dead writer's; call under the lock), so that a key has one put in flight at a time.
+   */
+  private async settleEarlierPut(category: string, index: CategoryIndex, key: string): Promise<void> {
+    const earlier = index.getPending(key);
+    if (!earlier) return;
+    const { checksum } = earlier;
+    await index.append(await this.fileHolds(category, earlier) ? { op: 'commit', key, checksum } : { op: 'abort', key, checksum });
+    await index.refresh();
   }
 
   /** Whether the file of `entry` holds exactly the bytes its checksum names. */
@@ -321,7 +354,27 @@ export class CacheManagerCore {
     checkKey('exists', key);
     await this.ready();
     await index.refresh();
-    return index.get(key) !== undefined;
+    return (await this.current(category, index, key)) !== undefined;
+  }
+
+  /**
+   * The entry a key has now: a put whose file is already in place (its rename decided that this version
+   * wins, committed or not: compaction and repair settle it so), else the committed entry.
+   */
+  private async current(category: string, index: CategoryIndex, key: string): Promise<IndexEntry | undefined> {
+    const pending = index.getPending(key);
+    if (pending && await this.fileHolds(category, pending)) return pending;
+    return index.get(key);
+  }
+
+  /** The puts without a commit whose files are in place (see `current`). */
+  private async decidedPuts(category: string, index: CategoryIndex): Promise<IndexEntry[]> {
+    const decided: IndexEntry[] = [];
+    for (const key of index.pendingKeys()) {
+      const pending = index.getPending(key)!;
+      if (await this.fileHolds(category, pending)) decided.push(pending);
+    }
+    return decided;
   }
 
   /**
@@ -335,10 +388,10 @@ export class CacheManagerCore {
     try {
       return await index.locked(async () => {
         // Under the lock, a put without its commit is a writer that died: its file goes too.
+        if ((await this.current(category, index, key)) === undefined) return false;
         const files = new Set([index.get(key)?.file, index.getPending(key)?.file].filter((f) => f !== undefined));
-        if (files.size === 0) return false;
         await index.append({ op: 'del', key });
-        for (const file of files) await this.removeFiles(category, file);
+        await this.removeLeftovers(category, index, [...files].flatMap((file) => [file, sidecarName(file)]));
         return true;
       });
     } catch (error) {
@@ -351,7 +404,9 @@ export class CacheManagerCore {
     const index = this.index('listKeys', category);
     await this.ready();
     await index.refresh();
-    return index.keys();
+    const keys = new Set(index.keys());
+    for (const entry of await this.decidedPuts(category, index)) keys.add(entry.key);
+    return [...keys].sort();
   }
 
   /**
@@ -374,7 +429,7 @@ export class CacheManagerCore {
     checkKey(where, key);
     await this.ready();
     await index.refresh();
-    const entry = index.get(key);
+    const entry = await this.current(category, index, key);
     if (!entry) throw new CacheMissError(category, key);
     return structuredClone(entry);
   }
@@ -387,15 +442,15 @@ export class CacheManagerCore {
       const index = this.index('getStats', category);
       await this.ready();
       await index.refresh();
-      return index.snapshot();
+      return index.snapshot(await this.decidedPuts(category, index));
     }
     await this.ready();
     const categories: Record<string, CategoryStats> = {};
     let bytes = 0;
     for (const [name, index] of this.indexes) {
       await index.refresh();
-      categories[name] = index.snapshot();
-      bytes += index.totalBytes();
+      categories[name] = index.snapshot(await this.decidedPuts(name, index));
+      bytes += categories[name].total_size_mb === 0 ? 0 : Object.values(categories[name].entries).reduce((n, e) => n + e.size_bytes, 0);
     }
     return { total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories };
   }
@@ -406,12 +461,12 @@ export class CacheManagerCore {
     await this.ready();
     try {
       return await index.locked(async () => {
-        const count = index.all().length;
+        const keys = new Set([...index.keys(), ...(await this.decidedPuts(category, index)).map((e) => e.key)]);
         const gone = new Set(index.all().map((e) => e.file));
         for (const key of index.pendingKeys()) gone.add(index.getPending(key)!.file);
         await index.replaceAll(new Map());
-        for (const file of gone) await this.removeFiles(category, file);
-        return count;
+        await this.removeLeftovers(category, index, [...gone].flatMap((file) => [file, sidecarName(file)]));
+        return keys.size;
       });
     } catch (error) {
       throw writeFailure(`clearCategory ${category}`, error, { category });
@@ -484,7 +539,13 @@ export class CacheManagerCore {
       try {
         await index.flushTouches();
         await index.refresh();
-        if (index.hasJournal()) await index.locked(() => index.compact((e) => this.fileHolds(name, e)));
+        if (index.hasJournal() || index.leftovers.size > 0) {
+          await index.locked(async () => {
+            await index.settlePending((e) => this.fileHolds(name, e));
+            await this.removeLeftovers(name, index, []);
+            await index.compact((e) => this.fileHolds(name, e));
+          });
+        }
       } catch (error) {
         failure ??= writeFailure(`writing ${name}/index.json`, error, { category: name, path: `${this.root}/${name}/index.json` });
       }
@@ -543,7 +604,9 @@ export class CacheManagerCore {
     this.timer = undefined;
     try {
       await this.settleBackground();
-      if (this.opening) await this.checkpoint(); // a cache never used has nothing to write
+      // Also when this manager was never used: an earlier one may have left its journal for the next to fold
+      // in (a failed close on a full disk). Only a root that holds nothing is not created.
+      if (this.opening || (await this.files.list('')).length > 0) await this.checkpoint();
     } finally {
       this.closed = true;
     }
