@@ -130,7 +130,7 @@ describe('repair after a writer died', () => {
     const theirs = mine.replace(`.tmp-${process.pid}-`, `.tmp-${dead.stdout}-`);
     writeFileSync(join(root, theirs), 'partial');
     const report = await cache.validate();
-    expect(report.categories.stencils.problems).toEqual([{ problem: 'temp_file', file: theirs.split('/')[1] }]);
+    expect(report.categories.stencils.problems).toEqual([{ problem: 'temp_file', file: theirs.split('/')[1], repair: 'remove' }]);
     await cache.validate({ repair: true });
     expect(existsSync(join(root, theirs))).toBe(false);
     expect(existsSync(join(root, mine))).toBe(true); // this process is alive: its file may be a save in progress

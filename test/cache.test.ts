@@ -295,7 +295,10 @@ describe('CacheManager: damage is detected and repaired', () => {
     expect(report.ok).toBe(false);
     expect(report.categories.state_profiles.problems).toEqual([expect.objectContaining({ problem: 'checksum_mismatch', key: 'a' })]);
     const repaired = await cache.validate({ repair: true });
-    expect(repaired.categories.state_profiles.actions).toContain('removed a.npz');
+    const moved = repaired.categories.state_profiles.actions.find((a) => a.startsWith('quarantined a.npz as '))!;
+    expect(moved).toMatch(/^quarantined a\.npz as \.quarantine\/state_profiles\/.*-a\.npz$/);
+    // Never deleted: the damaged bytes wait in the quarantine folder, which no reader looks into.
+    expect(readFileSync(join(root, moved.slice('quarantined a.npz as '.length)))).toEqual(bytes);
     expect((await cache.validate()).ok).toBe(true);
     expectIndexAtRest(root);
     await expect(cache.load('state_profiles', 'a')).rejects.toBeInstanceOf(CacheMissError);

@@ -368,7 +368,7 @@ describe('validate', () => {
 
     const repaired = cli(['validate', '--repair'], root);
     expect(repaired.status, repaired.stderr).toBe(0);
-    expect(repaired.stdout).toMatch(/^stencils: removed laplacian_2d_8_8_dirichlet\.npz$/m);
+    expect(repaired.stdout).toMatch(/^stencils: quarantined laplacian_2d_8_8_dirichlet\.npz as \.quarantine\/stencils\/.*-laplacian_2d_8_8_dirichlet\.npz$/m);
     expect(repaired.stdout).toMatch(/1 problem found and repaired$/m);
     expect(json<{ ok: boolean }>(cli(['validate', '--json'], root)).ok).toBe(true);
     expect(json<{ entries: { key: string }[] }>(cli(['ls', 'stencils', '--json'], root)).entries.map((e) => e.key)).toEqual(['fd_d2_acc2_center']);

@@ -481,8 +481,11 @@ export class CacheManagerCore {
   }
 
   /**
-   * Checks every entry against its file and checksum, and every file against the index. With repair, removes
-   * damaged entries and leftover temporary files and rebuilds each index from the files that are sound.
+   * Checks every entry against its file and checksum, and every file against the index; each problem says
+   * what repair will do about it. With repair: settles interrupted saves, moves damaged files to
+   * `<root>/.quarantine/<category>/` (never deletes them), removes the cache's own leftovers (temporary files,
+   * stale sidecars), adopts data files that lost their entry, and rebuilds each index. Files that are intact
+   * but not ours or not understood are listed under `kept` and left alone.
    * `onProgress(done, total)` is called as entries are checked (total: the entries of every category).
    */
   async validate(options: { repair?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ValidationReport> {

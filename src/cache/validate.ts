@@ -1,6 +1,7 @@
 // validate(): every index entry against its file and checksum, every file against the index; with repair,
-// interrupted saves are settled as compaction settles them, damaged entries and leftover files go, files
-// that lost their entry are adopted with the description they carry, and index.json is rebuilt.
+// interrupted saves are settled as compaction settles them, damaged files are moved to a quarantine folder
+// (never deleted), the cache's own leftovers go, files that lost their entry are adopted with the
+// description they carry, files that are not ours are left alone, and index.json is rebuilt.
 
 import type { CategorySpec } from './categories.js';
 import type { CategoryIndex, IndexEntry } from './category-index.js';
@@ -21,11 +22,19 @@ export type Problem =
   | 'stale_description'     // a sidecar that describes no entry's file as it is
   | 'missing_description';  // an entry whose file needs a sidecar to describe itself, and has none
 
-export interface Finding { problem: Problem; key?: string; file?: string; detail?: string }
+/** What repair does about a finding (and what plain validate says it would do). */
+export type RepairAction = 'adopt' | 'quarantine' | 'remove' | 'drop entry' | 'describe' | 'rebuild index';
+
+export interface Finding { problem: Problem; key?: string; file?: string; detail?: string; repair?: RepairAction }
+
+/** Something validate found and repair leaves as it is: a file that is intact but not ours, or not understood. */
+export interface Kept { reason: 'foreign_file' | 'undecodable'; key?: string; file: string; detail?: string }
 
 export interface CategoryReport {
   entries: number;
   problems: Finding[];
+  /** Files repair leaves alone: intact but not ours or not understood (never deleted). */
+  kept: Kept[];
   /** What repair did: 'removed <file>', 'adopted <key>', 'described <file>', 'rebuilt index.json'. */
   actions: string[];
   repaired: boolean;
@@ -59,8 +68,8 @@ async function check(ctx: Context): Promise<CategoryReport> {
   await index.refresh();
   // Under the lock no save is in progress: a put without its commit is a writer that died.
   if (repair) await index.settlePending(async (e) => { const b = await files.read(path(e.file)); return b !== undefined && entryChecksum(b) === e.checksum; });
-  const report: CategoryReport = { entries: index.all().length, problems: [], actions: [], repaired: false };
-  if (index.damaged) report.problems.push({ problem: 'index_unreadable', file: INDEX_FILE });
+  const report: CategoryReport = { entries: index.all().length, problems: [], kept: [], actions: [], repaired: false };
+  if (index.damaged) report.problems.push({ problem: 'index_unreadable', file: INDEX_FILE, repair: 'rebuild index' });
 
   const sound = new Map<string, IndexEntry>();
   const byFile = new Map<string, IndexEntry>();
@@ -69,21 +78,21 @@ async function check(ctx: Context): Promise<CategoryReport> {
     byFile.set(entry.file, entry);
     const bytes = await files.read(path(entry.file));
     if (bytes === undefined) {
-      report.problems.push({ problem: 'missing_file', key: entry.key, file: entry.file });
+      report.problems.push({ problem: 'missing_file', key: entry.key, file: entry.file, repair: 'drop entry' });
       continue;
     }
     const found = entryChecksum(bytes);
     // Without the lock a save may be in progress: its file holds either version.
     const version = found === entry.checksum ? entry : index.getPending(entry.key);
     if (version?.checksum !== found) {
-      report.problems.push({ problem: 'checksum_mismatch', key: entry.key, file: entry.file, detail: `expected ${entry.checksum}, found ${found}` });
+      report.problems.push({ problem: 'checksum_mismatch', key: entry.key, file: entry.file, detail: `expected ${entry.checksum}, found ${found}`, repair: 'quarantine' });
       continue;
     }
     try {
       decodeValue(bytes, version.value, `${category}/${entry.key}`);
     } catch (error) {
-      report.problems.push({ problem: 'undecodable', key: entry.key, file: entry.file, detail: (error as Error).message });
-      continue;
+      // Intact (its checksum matches) but not understood, e.g. written by a newer version: left as it is.
+      report.kept.push({ reason: 'undecodable', key: entry.key, file: entry.file, detail: (error as Error).message });
     }
     sound.set(entry.key, entry);
   }
@@ -95,14 +104,20 @@ async function check(ctx: Context): Promise<CategoryReport> {
     const kind = nameKind(name);
     if (kind === 'temp') {
       const stat = await files.stat(path(name));
-      if (stat && (files.writerGone?.(path(name)) || Date.now() - stat.mtimeMs > TEMP_GRACE_MS)) report.problems.push({ problem: 'temp_file', file: name });
+      if (stat && (files.writerGone?.(path(name)) || Date.now() - stat.mtimeMs > TEMP_GRACE_MS)) report.problems.push({ problem: 'temp_file', file: name, repair: 'remove' });
     } else if (kind === 'data' && !byFile.has(name) && index.getPending(parseDataFileName(name)?.key ?? '')?.file !== name) {
-      report.problems.push({ problem: 'orphan_file', file: name });
-      const entry = repair ? await adopt(ctx, name) : undefined;
+      // Adopted if it can be read back as a value under a key; otherwise not ours to touch.
+      const entry = await adopt(ctx, name);
       if (entry && !sound.has(entry.key)) {
+        report.problems.push({ problem: 'orphan_file', key: entry.key, file: name, repair: 'adopt' });
         adopted.push(entry);
         sound.set(entry.key, entry);
         byFile.set(entry.file, entry);
+      } else if (entry) {
+        // A version a save replaced, left by a writer that died before removing it: kept aside, not deleted.
+        report.problems.push({ problem: 'orphan_file', key: entry.key, file: name, detail: `superseded: the key is held by ${sound.get(entry.key)!.file}`, repair: 'quarantine' });
+      } else {
+        report.kept.push({ reason: 'foreign_file', file: name, detail: 'not a value this cache can read under a valid key' });
       }
     }
   }
@@ -111,19 +126,19 @@ async function check(ctx: Context): Promise<CategoryReport> {
     const target = byFile.get(sidecarTarget(name)!);
     const bytes = target && sound.get(target.key) === target ? await files.read(path(name)) : undefined;
     if (bytes && readSidecar(bytes, target!.checksum) && entryNeedsSidecar(target!)) described.add(target!.file);
-    else if (!(target && index.getPending(target.key))) report.problems.push({ problem: 'stale_description', file: name });
+    else if (!(target && index.getPending(target.key))) report.problems.push({ problem: 'stale_description', file: name, repair: 'remove' });
   }
   for (const entry of sound.values()) {
     if (!described.has(entry.file) && entryNeedsSidecar(entry)) {
-      report.problems.push({ problem: 'missing_description', key: entry.key, file: entry.file });
+      report.problems.push({ problem: 'missing_description', key: entry.key, file: entry.file, repair: 'describe' });
     }
   }
   if (!repair || report.problems.length === 0) return report;
 
   for (const finding of report.problems) {
-    const keep = finding.problem === 'index_unreadable' || finding.problem === 'missing_description'
-      || (finding.problem === 'orphan_file' && adopted.some((e) => e.file === finding.file));
-    if (finding.file && !keep && await files.remove(path(finding.file))) report.actions.push(`removed ${finding.file}`);
+    if (!finding.file) continue;
+    if (finding.repair === 'remove' && await files.remove(path(finding.file))) report.actions.push(`removed ${finding.file}`);
+    if (finding.repair === 'quarantine') report.actions.push(`quarantined ${finding.file} as ${await quarantine(ctx, finding.file)}`);
   }
   for (const entry of adopted) report.actions.push(`adopted ${entry.key}`);
   for (const entry of sound.values()) {
@@ -135,6 +150,25 @@ async function check(ctx: Context): Promise<CategoryReport> {
   report.actions.push('rebuilt index.json');
   report.repaired = true;
   return report;
+}
+
+/** Where damaged files go instead of being deleted: a folder of the root that no reader looks into. */
+export const QUARANTINE_DIR = '.quarantine';
+
+/**
+ * Moves a damaged file to `<root>/.quarantine/<category>/`, under a name that says when, so that what a user
+ * may still want is never deleted by repair (only `dase-cache clear --quarantine` empties the folder).
+ * @returns its path relative to the root.
+ */
+async function quarantine(ctx: Context, file: string): Promise<string> {
+  const bytes = await ctx.files.read(`${ctx.category}/${file}`);
+  const target = `${QUARANTINE_DIR}/${ctx.category}/${nowIso().replace(/[:.]/g, '-')}-${file}`;
+  if (bytes !== undefined) {
+    await ctx.files.makeDir(`${QUARANTINE_DIR}/${ctx.category}`);
+    await ctx.files.writeAtomic(target, bytes);
+    await ctx.files.remove(`${ctx.category}/${file}`);
+  }
+  return target;
 }
 
 /** An index entry for a sound data file that no entry points to (e.g. after index.json was lost). */

@@ -16,7 +16,7 @@ export const validate: Command = {
     + 'not repair it. A progress bar shows on a terminal when it takes more than a moment.',
   positionals: { min: 0, max: 0 },
   options: {
-    repair: { type: 'boolean', description: 'remove damaged entries and leftover files, rebuild the indexes' },
+    repair: { type: 'boolean', description: 'quarantine damaged files, remove leftovers, adopt lost files, rebuild the indexes' },
   },
   examples: [
     ['dase-cache validate', 'check the cache; exit 1 if anything is damaged'],
@@ -35,7 +35,7 @@ export const validate: Command = {
     bar.finish();
     const problemCount = Object.values(report.categories).reduce((n, c) => n + c.problems.length, 0);
     const damage = () => problemError(`validate: ${plural(problemCount, 'problem')} found; run "dase-cache validate --repair" `
-      + 'to remove the damaged entries and rebuild the indexes');
+      + 'to do what each line says (damaged files are moved to .quarantine/, never deleted) and rebuild the indexes');
     if (json) {
       printJson(report);
       if (!report.ok) throw damage();
@@ -45,7 +45,9 @@ export const validate: Command = {
     const right = 'right' as const;
     for (const line of table([{ title: 'CATEGORY' }, { title: 'ENTRIES', align: right }, { title: 'PROBLEMS', align: right }, { title: 'REPAIRED' }],
       categories.map(([name, c]) => [name, String(c.entries), String(c.problems.length), c.problems.length === 0 ? '' : c.repaired ? 'yes' : 'no']))) print(line);
-    const problems = categories.flatMap(([name, c]) => c.problems.map((p) => `${name}: ${p.problem}${p.key ? ` ${p.key}` : ''}${p.file ? ` (${p.file})` : ''}${p.detail ? `: ${p.detail}` : ''}`));
+    const problems = categories.flatMap(([name, c]) => c.problems.map((p) => `${name}: ${p.problem}${p.key ? ` ${p.key}` : ''}`
+      + `${p.file ? ` (${p.file})` : ''}${p.detail ? `: ${p.detail}` : ''}${p.repair && !report.repaired ? `; --repair will ${p.repair}` : ''}`));
+    const kept = categories.flatMap(([name, c]) => c.kept.map((k) => `${name}: left as it is: ${k.file} (${k.reason}${k.detail ? `: ${k.detail}` : ''})`));
     const actions = categories.flatMap(([name, c]) => c.actions.map((a) => `${name}: ${a}`));
     if (problems.length > 0) {
       print();
@@ -54,6 +56,10 @@ export const validate: Command = {
     if (actions.length > 0) {
       print();
       for (const line of actions) print(line);
+    }
+    if (kept.length > 0) {
+      print();
+      for (const line of kept) print(line);
     }
     print();
     const entries = categories.reduce((n, [, c]) => n + c.entries, 0);
