@@ -229,8 +229,12 @@ describe('CacheManager: bad input is refused before anything is written', () => 
     const before = snapshot();
     for (const key of ['../escape', 'a/b', '', '.hidden', '-dash', 'x'.repeat(201), 'sp ace', 'ünï']) {
       await expect(cache.save('stencils', key, { x: 1 })).rejects.toThrow(/expected key to match/);
+    }
+    // Reading accepts the keys another writer may have used (the Python cache: 'sp ace', '-dash'), never a path.
+    for (const key of ['../escape', 'a/b', '', '.hidden', 'x'.repeat(256), 'a\\b', 'tab\tkey']) {
       await expect(cache.load('stencils', key)).rejects.toThrow(RangeError);
     }
+    for (const key of ['-dash', 'sp ace', 'ünï', 'x'.repeat(201)]) await expect(cache.load('stencils', key)).rejects.toBeInstanceOf(CacheMissError);
     await expect(cache.save('stencils', 42 as unknown as string, {})).rejects.toThrow(TypeError);
     await expect(cache.save('nope', 'k', { x: 1 })).rejects.toThrow(/Unknown cache category/);
     await expect(cache.load('nope', 'k')).rejects.toThrow(/Unknown cache category/);

@@ -9,6 +9,7 @@
 
 import type { Files } from './files.js';
 import { DAMAGED_INDEX_PREFIX, INDEX_FILE } from './layout.js';
+import { completePythonEntries } from './python-entries.js';
 
 /** An entry as index.json stores it: the Python cache's fields, then ours. */
 export interface IndexEntry {
@@ -16,9 +17,10 @@ export interface IndexEntry {
   created_at: string;
   size_bytes: number;
   access_count: number;
-  last_accessed: string;
-  /** "sha256:<hex of the stored file's bytes>" */
-  checksum: string;
+  /** Null in entries the Python cache wrote, until the first load. */
+  last_accessed: string | null;
+  /** "sha256:<hex of the stored file's bytes>"; null in entries the Python cache wrote with checksums off. */
+  checksum: string | null;
   /** File name in the category folder: `<key>.<ext>`. */
   file: string;
   /** How to turn the file back into the value that was saved (see values.ts). */
@@ -41,9 +43,9 @@ export interface IndexFile {
 
 type JournalRecord =
   | { op: 'put'; entry: IndexEntry }
-  | { op: 'commit'; key: string; checksum: string }
+  | { op: 'commit'; key: string; checksum: string | null }
   | { op: 'del'; key: string }
-  | { op: 'abort'; key: string; checksum: string }
+  | { op: 'abort'; key: string; checksum: string | null }
   | { op: 'leftover'; files: string[] }
   | { op: 'touch'; t: Record<string, [number, string]> };
 
@@ -174,8 +176,9 @@ export class CategoryIndex {
       this.journal = typeof parsed.journal === 'string' && /^\.journal-\d+$/.test(parsed.journal) ? parsed.journal : '.journal-0';
       if (Array.isArray(parsed.leftover_files)) for (const f of parsed.leftover_files) if (typeof f === 'string') this.leftovers.add(f);
       for (const [key, entry] of Object.entries(parsed.entries)) {
-        if (entry && typeof entry === 'object' && typeof entry.checksum === 'string') this.entries.set(key, { ...entry, key });
+        if (entry && typeof entry === 'object' && (typeof entry.checksum === 'string' || entry.checksum === null)) this.entries.set(key, { ...entry, key });
       }
+      await completePythonEntries(this.files, this.category, this.entries.values());
     } catch {
       this.damaged = true;
       this.journal = '.journal-0';
@@ -238,7 +241,7 @@ export class CategoryIndex {
           const entry = this.entries.get(key);
           if (!entry) continue;
           entry.access_count += count;
-          if (last > entry.last_accessed) entry.last_accessed = last;
+          if (entry.last_accessed === null || last > entry.last_accessed) entry.last_accessed = last;
         }
         break;
     }

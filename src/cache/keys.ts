@@ -13,3 +13,21 @@ export function checkKey(where: string, key: unknown): string {
   }
   return key;
 }
+
+// Keys an existing entry may have (the Python cache allowed any file name: 'kernel alpha=1.5', '_private'):
+// readable and deletable, never leaving the category folder nor naming the cache's own files.
+const STORED_KEY = /^[^./\\\u0000-\u001f\u007f][^/\\\u0000-\u001f\u007f]{0,254}$/;
+
+/**
+ * Throws unless `key` may name an existing entry: any key `checkKey` accepts, and the keys of entries another
+ * writer made (the Python cache) as long as they stay inside the category folder: no '/' or '\', no control
+ * characters, not starting with '.', at most 255 characters. New saves still need {@link checkKey}.
+ */
+export function checkStoredKey(where: string, key: unknown): string {
+  if (typeof key !== 'string') throw new TypeError(`${where}: expected key to be a string, got ${describe(key)}`);
+  if (!STORED_KEY.test(key)) {
+    throw new RangeError(`${where}: expected a key without '/', '\\' or control characters, not starting with '.', `
+      + `at most 255 characters, got ${describe(key)}`);
+  }
+  return key;
+}

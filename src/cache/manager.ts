@@ -7,10 +7,11 @@ import { resolveCategories, type CategorySpec } from './categories.js';
 import { CategoryIndex, nowIso, roundMb, type IndexEntry, type IndexFile } from './category-index.js';
 import { CacheError, CacheMissError, IntegrityError, LockTimeoutError, writeFailure } from './errors.js';
 import type { Files } from './files.js';
-import { checkKey } from './keys.js';
+import { checkKey, checkStoredKey } from './keys.js';
 import { dataFileName, parseDataFileName, sidecarName, sidecarTarget } from './layout.js';
 import { entryNeedsSidecar, sidecarBytes } from './self-description.js';
-import { classifyValue, decodeValue, encodeValue, type Compression } from './values.js';
+import { isUndescribed } from './python-entries.js';
+import { classifyValue, decodeValue, describeStoredFile, encodeValue, type Compression } from './values.js';
 import type { Crc32 } from './formats/zip.js';
 import { validateCategory, type CategoryReport } from './validate.js';
 
@@ -269,7 +270,7 @@ export class CacheManagerCore {
   async loadEntry(category: string, key: string, options: { touch?: boolean; where?: string } = {}): Promise<{ value: unknown; entry: IndexEntry }> {
     const where = options.where ?? 'loadEntry';
     const index = this.index(where, category);
-    checkKey(where, key);
+    checkStoredKey(where, key);
     await this.ready();
     let mismatch: { path: string; expected: string; found: string } | undefined;
     let lastLook: string | undefined;
@@ -290,19 +291,45 @@ export class CacheManagerCore {
         const bytes = await this.files.read(path);
         if (bytes === undefined) continue;
         const found = this.entryChecksum(bytes);
-        const match = candidates.find((c) => c.file === file && c.checksum === found);
+        // An entry written with checksums turned off (by the Python cache) cannot be verified: it is read as it is.
+        const match = candidates.find((c) => c.file === file && (c.checksum === found || c.checksum === null));
         if (match) {
-          const value = decodeValue(bytes, match.value, `${category}/${key}`);
+          const value = decodeValue(bytes, this.describe(category, match, bytes), `${category}/${key}`);
           if (match === entry && options.touch !== false) index.touch(key);
           this.startTimer();
           return { value, entry: structuredClone(match) };
         }
-        mismatch = { path: `${this.root}/${path}`, expected: candidates.find((c) => c.file === file)!.checksum, found };
+        mismatch = { path: `${this.root}/${path}`, expected: String(candidates.find((c) => c.file === file)!.checksum), found };
       }
       // Changed under us (a concurrent save or delete)? Look at the index again before calling anything damaged.
     }
     if (mismatch) throw new IntegrityError(category, key, mismatch.path, mismatch.expected, mismatch.found);
     throw new CacheMissError(category, key, `${this.root}/${category}/${(index.get(key) ?? index.getPending(key))?.file}`);
+  }
+
+  /**
+   * How to read an entry's file: its description, or for an entry another writer made without one (the Python
+   * cache), what the file's own content says.
+   * @throws {CacheError} (code 'EFORMAT') when the file is not a value this cache can read.
+   */
+  private describe(category: string, entry: IndexEntry, bytes: Uint8Array): Record<string, unknown> {
+    if (!isUndescribed(entry)) return entry.value;
+    const found = describeStoredFile(bytes, entry.file.slice(entry.file.lastIndexOf('.') + 1), this.categories[category]);
+    if (found) return found.value;
+    throw new CacheError('EFORMAT', `${category}/${entry.key}: ${entry.file} is not a value this cache can read `
+      + '(a format or dtype it does not know); the file is left as it is', { category, key: entry.key, path: `${this.root}/${category}/${entry.file}` });
+  }
+
+  /**
+   * What an entry's file holds: the entry's own description, or for an entry another writer made without one
+   * (the Python cache), what the file says (read for the purpose); undefined when the file cannot be read back.
+   * @example (await cache.describeEntry('fractional_kernels', entry))?.kind // 'array'
+   */
+  async describeEntry(category: string, entry: IndexEntry): Promise<Record<string, unknown> | undefined> {
+    this.index('describeEntry', category);
+    if (!isUndescribed(entry)) return entry.value;
+    const bytes = await this.files.read(`${category}/${entry.file}`);
+    return bytes === undefined ? undefined : describeStoredFile(bytes, entry.file.slice(entry.file.lastIndexOf('.') + 1), this.categories[category])?.value;
   }
 
   /**
@@ -351,7 +378,7 @@ export class CacheManagerCore {
   /** Whether the key has an entry. @example await cache.exists('stencils', 'laplacian_2d_64_64_dirichlet') */
   async exists(category: string, key: string): Promise<boolean> {
     const index = this.index('exists', category);
-    checkKey('exists', key);
+    checkStoredKey('exists', key);
     await this.ready();
     await index.refresh();
     return (await this.current(category, index, key)) !== undefined;
@@ -383,7 +410,7 @@ export class CacheManagerCore {
    */
   async delete(category: string, key: string): Promise<boolean> {
     const index = this.index('delete', category);
-    checkKey('delete', key);
+    checkStoredKey('delete', key);
     await this.ready();
     try {
       return await index.locked(async () => {
@@ -426,7 +453,7 @@ export class CacheManagerCore {
   /** The index entry of a key (a copy): sizes, times, access count, checksum, value description. */
   async entry(where: string, category: string, key: string): Promise<IndexEntry> {
     const index = this.index(where, category);
-    checkKey(where, key);
+    checkStoredKey(where, key);
     await this.ready();
     await index.refresh();
     const entry = await this.current(category, index, key);

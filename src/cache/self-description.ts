@@ -69,6 +69,8 @@ export function describedBy(entry: Pick<IndexEntry, 'value' | 'metadata'>): Self
 
 /** Whether an entry's file has (or should have) a sidecar. */
 export function entryNeedsSidecar(entry: Pick<IndexEntry, 'file' | 'value' | 'metadata'>): boolean {
+  // An entry another writer made (the Python cache) is described by its own files, not ours.
+  if (typeof entry.value?.kind !== 'string') return false;
   return needsSidecar(entry.file.slice(entry.file.lastIndexOf('.') + 1), describedBy(entry));
 }
 

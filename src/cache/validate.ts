@@ -10,7 +10,10 @@ import type { Files } from './files.js';
 import { KEY_PATTERN } from './keys.js';
 import { INDEX_FILE, nameKind, parseDataFileName, sidecarName, sidecarTarget } from './layout.js';
 import { describedBy, entryNeedsSidecar, readSidecar, sidecarBytes } from './self-description.js';
+import { companionName, isUndescribed } from './python-entries.js';
 import { decodeValue, describeStoredFile } from './values.js';
+
+const extension = (file: string) => file.slice(file.lastIndexOf('.') + 1);
 
 export type Problem =
   | 'index_unreadable'      // index.json is not valid JSON of the expected shape
@@ -28,7 +31,7 @@ export type RepairAction = 'adopt' | 'quarantine' | 'remove' | 'drop entry' | 'd
 export interface Finding { problem: Problem; key?: string; file?: string; detail?: string; repair?: RepairAction }
 
 /** Something validate found and repair leaves as it is: a file that is intact but not ours, or not understood. */
-export interface Kept { reason: 'foreign_file' | 'undecodable'; key?: string; file: string; detail?: string }
+export interface Kept { reason: 'foreign_file' | 'undecodable' | 'unverified'; key?: string; file: string; detail?: string }
 
 export interface CategoryReport {
   entries: number;
@@ -82,14 +85,17 @@ async function check(ctx: Context): Promise<CategoryReport> {
       continue;
     }
     const found = entryChecksum(bytes);
-    // Without the lock a save may be in progress: its file holds either version.
-    const version = found === entry.checksum ? entry : index.getPending(entry.key);
-    if (version?.checksum !== found) {
+    // Without the lock a save may be in progress: its file holds either version. An entry written with
+    // checksums turned off (by the Python cache) cannot be checked: it is reported as unverified.
+    const version = found === entry.checksum || entry.checksum === null ? entry : index.getPending(entry.key);
+    if (entry.checksum === null) report.kept.push({ reason: 'unverified', key: entry.key, file: entry.file, detail: 'written without a checksum' });
+    else if (version?.checksum !== found) {
       report.problems.push({ problem: 'checksum_mismatch', key: entry.key, file: entry.file, detail: `expected ${entry.checksum}, found ${found}`, repair: 'quarantine' });
       continue;
     }
     try {
-      decodeValue(bytes, version.value, `${category}/${entry.key}`);
+      const description = isUndescribed(version!) ? describeStoredFile(bytes, extension(entry.file), ctx.spec)?.value : version!.value;
+      decodeValue(bytes, description ?? {}, `${category}/${entry.key}`);
     } catch (error) {
       // Intact (its checksum matches) but not understood, e.g. written by a newer version: left as it is.
       report.kept.push({ reason: 'undecodable', key: entry.key, file: entry.file, detail: (error as Error).message });
@@ -100,6 +106,11 @@ async function check(ctx: Context): Promise<CategoryReport> {
   const described = new Set<string>();
   const adopted: IndexEntry[] = [];
   const names = await files.list(category);
+  // The Python cache's metadata companions belong to their entries' files.
+  for (const entry of index.all()) {
+    const companion = companionName(entry.file);
+    if (companion !== undefined && names.includes(companion)) byFile.set(companion, entry);
+  }
   for (const name of names) {
     const kind = nameKind(name);
     if (kind === 'temp') {
@@ -125,7 +136,7 @@ async function check(ctx: Context): Promise<CategoryReport> {
   for (const name of names.filter((n) => nameKind(n) === 'sidecar')) {
     const target = byFile.get(sidecarTarget(name)!);
     const bytes = target && sound.get(target.key) === target ? await files.read(path(name)) : undefined;
-    if (bytes && readSidecar(bytes, target!.checksum) && entryNeedsSidecar(target!)) described.add(target!.file);
+    if (bytes && target!.checksum !== null && readSidecar(bytes, target!.checksum) && entryNeedsSidecar(target!)) described.add(target!.file);
     else if (!(target && index.getPending(target.key))) report.problems.push({ problem: 'stale_description', file: name, repair: 'remove' });
   }
   for (const entry of sound.values()) {
@@ -143,7 +154,8 @@ async function check(ctx: Context): Promise<CategoryReport> {
   for (const entry of adopted) report.actions.push(`adopted ${entry.key}`);
   for (const entry of sound.values()) {
     if (described.has(entry.file) || !entryNeedsSidecar(entry)) continue;
-    await files.writeAtomic(path(sidecarName(entry.file)), sidecarBytes(entry.checksum, describedBy(entry)));
+    // Only this cache's own entries need sidecars, and those always have a checksum.
+    await files.writeAtomic(path(sidecarName(entry.file)), sidecarBytes(entry.checksum!, describedBy(entry)));
     report.actions.push(`described ${entry.file}`);
   }
   await index.replaceAll(sound);

@@ -13,6 +13,7 @@ import { decodeNpz, encodeNpz, type NpzCompression } from './formats/npz.js';
 import { csrFromNpzEntries, encodeCsrNpz, isCsrNpz } from './formats/sparse.js';
 import type { Crc32 } from './formats/zip.js';
 import { decodeCheckpoint, encodeCheckpoint, isCheckpoint, isTensorRecord } from './formats/safetensors.js';
+import { decodeTorchStateDict } from './formats/torch.js';
 import { embeddedDescription, needsSidecar, npzComment, safetensorsField, type SelfDescription } from './self-description.js';
 
 export type Compression = NpzCompression;
@@ -207,6 +208,8 @@ export function decodeValue(bytes: Uint8Array, description: Record<string, unkno
     case 'tensors':
     case 'checkpoint':
       return decodeCheckpoint(bytes);
+    case 'torch':
+      return decodeTorchStateDict(bytes);
     default:
       throw new Error(`${what}: unknown stored value kind ${describe(description.kind)} (written by a newer dase-cache?)`);
   }
@@ -238,6 +241,9 @@ function inferDescription(bytes: Uint8Array, ext: string, spec: CategorySpec): R
       case 'json':
         decodeJson(bytes);
         return { kind: 'json' };
+      case 'pt':
+        decodeTorchStateDict(bytes);
+        return { kind: 'torch' };
       case 'safetensors':
         decodeCheckpoint(bytes);
         return { kind: 'tensors' };

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CATEGORY_NAME } from '../cache/categories.js';
 import { INDEX_FILE } from '../cache/layout.js';
-import { KEY_PATTERN } from '../cache/keys.js';
+import { checkStoredKey } from '../cache/keys.js';
 import { CacheManager, DEFAULT_CATEGORIES, type CategoryKind, type CategorySpec } from '../node.js';
 import { defaultCacheRoot } from '../platform/node-cache.js';
 import { usageError } from './errors.js';
@@ -77,12 +77,15 @@ export function checkCategory(cache: CacheManager, category: string): string {
 }
 
 /**
- * A key as typed, checked against the cache's key pattern before it reaches the cache.
+ * A key as typed, checked before it reaches the cache: any key an entry may have (those the Python cache
+ * wrote too, such as 'kernel alpha=1.5'), never one that leaves the category folder.
  * @throws {CliError} (exit 2)
  */
 export function checkKeyArg(key: string): string {
-  if (!KEY_PATTERN.test(key)) {
-    throw usageError(`bad key ${JSON.stringify(key)}: keys are letters, digits, '.', '_' and '-', at most 200, starting with a letter or digit`);
+  try {
+    return checkStoredKey('key', key);
+  } catch {
+    throw usageError(`bad key ${JSON.stringify(key)}: a key has no '/', '\\' or control characters, does not start with '.', `
+      + 'and has at most 255 characters');
   }
-  return key;
 }

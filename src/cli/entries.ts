@@ -34,7 +34,8 @@ function listed(category: string, entry: IndexEntry): ListedEntry {
   const computeMs = entry.metadata?.compute_ms;
   return {
     category, key: entry.key, ...valueSummary(entry.value), size_bytes: entry.size_bytes, access_count: entry.access_count,
-    last_accessed: entry.last_accessed, created_at: entry.created_at,
+    // Never loaded (an entry the Python cache wrote): its age is its creation's.
+    last_accessed: entry.last_accessed ?? entry.created_at, created_at: entry.created_at,
     compute_ms: typeof computeMs === 'number' && Number.isFinite(computeMs) ? computeMs : null, file: entry.file,
   };
 }
@@ -48,7 +49,8 @@ export async function listEntries(cache: CacheManager, category?: string): Promi
   const all: ListedEntry[] = [];
   for (const name of categories) {
     const stats = await cache.getStats(name);
-    for (const entry of Object.values(stats.entries)) all.push(listed(name, entry));
+    // Entries the Python cache wrote carry no description: their files say what they hold.
+    for (const entry of Object.values(stats.entries)) all.push(listed(name, { ...entry, value: await cache.describeEntry(name, entry) ?? {} }));
   }
   return all;
 }

@@ -49,9 +49,9 @@ function entryLines(category: string, entry: IndexEntry): string[] {
       ['file', entry.file],
       ['size', `${formatBytes(entry.size_bytes)} (${entry.size_bytes} bytes)`],
       ['created', entry.created_at],
-      ['last access', `${entry.last_accessed} (${formatAge(entry.last_accessed)})`],
+      ['last access', entry.last_accessed === null ? 'never' : `${entry.last_accessed} (${formatAge(entry.last_accessed)})`],
       ['accesses', String(entry.access_count)],
-      ['checksum', entry.checksum],
+      ['checksum', entry.checksum ?? 'none (written with checksums turned off: loads are not verified)'],
       ['value', value],
     ]),
   ];
@@ -92,12 +92,13 @@ export const info: Command = {
     let failure: string | null = null;
     try {
       const loaded = await cache.loadEntry(category, key, { where: 'info', touch: false });
-      entry = loaded.entry;
+      // An entry the Python cache wrote carries no description: its file says what it holds.
+      entry = { ...loaded.entry, value: await cache.describeEntry(category, loaded.entry) ?? {} };
       shown = preview(loaded.value, String(entry.value.kind));
     } catch (error) {
       if (!(error instanceof IntegrityError || error instanceof CacheMissError)) throw error;
       failure = error instanceof IntegrityError
-        ? `${error.message.replace(/ \(run validate.*$/, '')}; run "dase-cache validate --repair" to remove it`
+        ? `${error.message.replace(/ \(run validate.*$/, '')}; run "dase-cache validate --repair" to move it to the quarantine`
         : `the entry was removed while it was being read`;
     }
     if (json) {

@@ -1,0 +1,130 @@
+// A cache root written by the Python cache (test/fixtures/make_python_cache.py: its index schema, numpy's
+// savez_compressed, .meta.json companions, checksums turned off, keys outside our pattern, torch.save state
+// dicts): every entry loads, validate is clean, repair deletes nothing, history survives.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CacheManager } from '../src/node.js';
+
+const SCRIPT = fileURLToPath(new URL('./fixtures/make_python_cache.py', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(REPO, 'dist/cli/main.js'); // built by the global setup
+
+/** Debian's /usr/bin/python3 when it has numpy and torch (for real .pt files), else the python3 on PATH. */
+function python(): { exe: string; torch: boolean } {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import numpy, torch'], { stdio: 'ignore' });
+    return { exe: '/usr/bin/python3', torch: true };
+  } catch {
+    return { exe: 'python3', torch: false };
+  }
+}
+
+let template: string;
+let root: string;
+let cache: CacheManager;
+const { exe, torch } = python();
+
+// Written once (starting Python with torch takes a second), copied for each test.
+beforeAll(() => {
+  template = mkdtempSync(join(tmpdir(), 'dase-python-cache-template-'));
+  execFileSync(exe, [SCRIPT, template]);
+});
+afterAll(() => rmSync(template, { recursive: true, force: true }));
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'dase-python-cache-'));
+  cpSync(template, root, { recursive: true });
+  cache = new CacheManager({ root });
+});
+
+afterEach(async () => {
+  await cache.close().catch(() => undefined);
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Every file under the root but the cache's own (journals, locks): what repair must never delete. */
+const userFiles = () => readdirSync(root, { recursive: true, encoding: 'utf8' })
+  .filter((p) => !p.split('/').some((part) => part.startsWith('.')) && !p.endsWith('index.json') && p.includes('.')).sort();
+
+describe('a cache the Python cache wrote', () => {
+  it('loads every entry with its value and metadata, including keys outside the pattern and unverified ones', async () => {
+    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000']);
+    const kernel = await cache.load('fractional_kernels', 'kernel_1.5_0.01_1000') as Float64Array;
+    expect(kernel).toBeInstanceOf(Float64Array);
+    expect(kernel.length).toBe(1000);
+    expect(kernel[999]).toBe(1);
+    expect(await cache.load('fractional_kernels', 'kernel alpha=1.5')).toEqual({ data: new Int32Array([0, 1, 2, 3, 4, 5]), shape: [2, 3] });
+    expect(await cache.load('fractional_kernels', '_private')).toEqual({
+      a: { data: new Float64Array([1, 1, 1]), shape: [3] }, b: { data: new Float32Array(4), shape: [2, 2] },
+    });
+    expect(await cache.load('mission_graph', 'graph_v1')).toEqual({ nodes: [1, 2, 3], edges: [[1, 2], [2, 3]] });
+    expect(await cache.load('fftw_wisdom', 'plan_1024')).toEqual(new TextEncoder().encode('(fftw-3.3.10 fftw_wisdom)'));
+    expect(await cache.loadMetadata('fftw_wisdom', 'plan_1024')).toEqual({ n: 1024, planner: 'measure' });
+    expect(await cache.exists('fractional_kernels', 'kernel alpha=1.5')).toBe(true);
+    if (torch) {
+      expect(await cache.load('surrogates', 'model_v1')).toEqual({
+        'fc.weight': { data: new Float32Array([0, 1, 2, 3, 4, 5]), shape: [2, 3], dtype: 'F32' },
+        'fc.bias': { data: new Float32Array([0.5, -1]), shape: [2], dtype: 'F32' },
+      });
+    } else {
+      console.warn('skipped the .pt entry: needs Debian\'s python3-torch and python3-numpy for /usr/bin/python3');
+    }
+  });
+
+  it('validates clean (unverified entries reported, not repaired), and repair deletes nothing', async () => {
+    const before = userFiles();
+    const report = await cache.validate();
+    expect(report.ok).toBe(true);
+    expect(Object.values(report.categories).flatMap((c) => c.problems)).toEqual([]);
+    expect(report.categories.fractional_kernels.kept).toEqual([expect.objectContaining({ reason: 'unverified', key: '_private' })]);
+    await cache.validate({ repair: true });
+    expect(userFiles()).toEqual(before);
+    expect((await cache.validate()).ok).toBe(true);
+    expect(await cache.loadMetadata('fftw_wisdom', 'plan_1024')).toEqual({ n: 1024, planner: 'measure' });
+  });
+
+  it('keeps the access history through loads, compaction and reopening', async () => {
+    await cache.load('fractional_kernels', 'kernel_1.5_0.01_1000');
+    await cache.load('fractional_kernels', 'kernel alpha=1.5'); // never loaded by Python: last_accessed null
+    await cache.close();
+    const index = JSON.parse(readFileSync(join(root, 'fractional_kernels', 'index.json'), 'utf8'));
+    expect(index.entries['kernel_1.5_0.01_1000']).toMatchObject({ access_count: 4, created_at: '2025-03-01T12:00:00.123456Z' });
+    expect(index.entries['kernel alpha=1.5'].access_count).toBe(1);
+    expect(typeof index.entries['kernel alpha=1.5'].last_accessed).toBe('string');
+    cache = new CacheManager({ root });
+    expect(await cache.delete('fractional_kernels', 'kernel alpha=1.5')).toBe(true);
+    expect(existsSync(join(root, 'fractional_kernels', 'kernel alpha=1.5.npz'))).toBe(false);
+  });
+
+  it('moves a damaged file to the quarantine instead of deleting it', async () => {
+    const file = join(root, 'fractional_kernels', 'kernel_1.5_0.01_1000.npz');
+    const bytes = readFileSync(file);
+    bytes[100] ^= 0xff;
+    writeFileSync(file, bytes);
+    const report = await cache.validate();
+    expect(report.categories.fractional_kernels.problems).toEqual([expect.objectContaining({ problem: 'checksum_mismatch', repair: 'quarantine' })]);
+    await cache.validate({ repair: true });
+    const quarantined = readdirSync(join(root, '.quarantine', 'fractional_kernels'));
+    expect(quarantined).toHaveLength(1);
+    expect(readFileSync(join(root, '.quarantine', 'fractional_kernels', quarantined[0]))).toEqual(bytes);
+    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'kernel alpha=1.5']);
+  });
+
+  it('dase-cache ls and info show every entry\'s kind, dtype, shape and history', () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--root', root, '--json'], { cwd: REPO, encoding: 'utf8' });
+    const ls = cli('ls');
+    expect(ls.status, ls.stderr).toBe(0);
+    const entries = (JSON.parse(ls.stdout) as { entries: { key: string; kind: string; dtype: string | null; shape: number[] | null }[] }).entries;
+    expect(entries.find((e) => e.key === 'kernel alpha=1.5')).toMatchObject({ kind: 'ndarray', dtype: '<i4', shape: [2, 3] });
+    expect(entries.find((e) => e.key === 'kernel_1.5_0.01_1000')).toMatchObject({ kind: 'array', dtype: '<f8', shape: [1000] });
+    expect(entries.every((e) => e.kind !== 'unknown')).toBe(true);
+    const info = cli('info', 'fractional_kernels', 'kernel alpha=1.5');
+    expect(info.status, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ entry: { access_count: 0, last_accessed: null } });
+  });
+});
