@@ -2,7 +2,7 @@
 // child processes against temporary cache roots: every command, its --json output, its exit codes, and
 // the refusals (no terminal, unknown category, bad size, bad config).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -370,6 +370,10 @@ describe('validate', () => {
     expect(repaired.status, repaired.stderr).toBe(0);
     expect(repaired.stdout).toMatch(/^stencils: quarantined laplacian_2d_8_8_dirichlet\.npz as \.quarantine\/stencils\/.*-laplacian_2d_8_8_dirichlet\.npz$/m);
     expect(repaired.stdout).toMatch(/1 problem found and repaired$/m);
+    expect(repaired.stdout).toMatch(/^1 damaged file set aside in .*\/\.quarantine\/ \(dase-cache clear --quarantine deletes them\)$/m);
+    fails(cli(['clear', '--quarantine'], root), 2, /needs confirmation/);
+    expect(json<{ total: number }>(cli(['clear', '--quarantine', '--yes', '--json'], root)).total).toBe(1);
+    expect(existsSync(join(root, '.quarantine'))).toBe(false);
     expect(json<{ ok: boolean }>(cli(['validate', '--json'], root)).ok).toBe(true);
     expect(json<{ entries: { key: string }[] }>(cli(['ls', 'stencils', '--json'], root)).entries.map((e) => e.key)).toEqual(['fd_d2_acc2_center']);
     expectIndexAtRest(root);

@@ -38,6 +38,8 @@ export interface CategoryReport {
   problems: Finding[];
   /** Files repair leaves alone: intact but not ours or not understood (never deleted). */
   kept: Kept[];
+  /** Damaged files set aside in `<root>/.quarantine/<category>/` (by this repair or earlier ones). */
+  quarantined: string[];
   /** What repair did: 'removed <file>', 'adopted <key>', 'described <file>', 'rebuilt index.json'. */
   actions: string[];
   repaired: boolean;
@@ -62,7 +64,9 @@ const TEMP_GRACE_MS = 60_000;
 
 export async function validateCategory(ctx: Context): Promise<CategoryReport> {
   const { index, repair } = ctx;
-  return repair ? index.locked(() => check(ctx)) : check(ctx);
+  const report = await (repair ? index.locked(() => check(ctx)) : check(ctx));
+  report.quarantined = (await ctx.files.list(`${QUARANTINE_DIR}/${ctx.category}`)).sort();
+  return report;
 }
 
 async function check(ctx: Context): Promise<CategoryReport> {
@@ -71,7 +75,7 @@ async function check(ctx: Context): Promise<CategoryReport> {
   await index.refresh();
   // Under the lock no save is in progress: a put without its commit is a writer that died.
   if (repair) await index.settlePending(async (e) => { const b = await files.read(path(e.file)); return b !== undefined && entryChecksum(b) === e.checksum; });
-  const report: CategoryReport = { entries: index.all().length, problems: [], kept: [], actions: [], repaired: false };
+  const report: CategoryReport = { entries: index.all().length, problems: [], kept: [], quarantined: [], actions: [], repaired: false };
   if (index.damaged) report.problems.push({ problem: 'index_unreadable', file: INDEX_FILE, repair: 'rebuild index' });
 
   const sound = new Map<string, IndexEntry>();

@@ -26,7 +26,7 @@ export const validate: Command = {
   json: 'the ValidationReport of CacheManager.validate: { "ok": boolean, "repaired": boolean, "categories": { "<category>": '
     + '{ "entries", "problems": [{ "problem", "key"?, "file"?, "detail"? }], "actions": string[], "repaired" } }, '
     + '"timings": { "<category>": ms } }',
-  async run({ json, values, print, printJson, openCache }) {
+  async run({ root, json, values, print, printJson, openCache }) {
     const cache = await openCache();
     const repair = values.repair === true;
     const bar = progressBar(repair ? 'validate --repair' : 'validate', { delayMs: 300 });
@@ -60,6 +60,11 @@ export const validate: Command = {
     if (kept.length > 0) {
       print();
       for (const line of kept) print(line);
+    }
+    const quarantined = categories.reduce((n, [, c]) => n + c.quarantined.length, 0);
+    if (quarantined > 0) {
+      print();
+      print(`${plural(quarantined, 'damaged file')} set aside in ${root}/.quarantine/ (dase-cache clear --quarantine deletes them)`);
     }
     print();
     const entries = categories.reduce((n, [, c]) => n + c.entries, 0);
