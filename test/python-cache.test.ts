@@ -127,4 +127,29 @@ describe('a cache the Python cache wrote', () => {
     expect(info.status, info.stderr).toBe(0);
     expect(JSON.parse(info.stdout)).toMatchObject({ entry: { access_count: 0, last_accessed: null } });
   });
+
+  it('sees an entry the Python cache adds while a manager has the root open, and keeps its own unfolded saves', async () => {
+    await cache.save('fractional_kernels', 'first', new Float64Array([0]));
+    await cache.checkpoint(); // index.json now names the journal that goes on: .journal-1
+    await cache.save('fractional_kernels', 'ours', new Float64Array([1, 2, 3])); // in that journal, not yet in index.json
+    // What the Python cache's save does: savez_compressed, then index.json rewritten whole, in place.
+    execFileSync('python3', ['-c', `
+import hashlib, json, sys, numpy as np
+folder = sys.argv[1]
+np.savez_compressed(folder + '/theirs.npz', data=np.arange(4.0))
+data = open(folder + '/theirs.npz', 'rb').read()
+index = json.load(open(folder + '/index.json'))
+index.pop('journal', None)
+index['entries']['theirs'] = {'key': 'theirs', 'created_at': '2025-03-02T00:00:00Z', 'size_bytes': len(data),
+  'access_count': 0, 'last_accessed': None, 'checksum': 'sha256:' + hashlib.sha256(data).hexdigest()}
+index['total_entries'] = len(index['entries'])
+open(folder + '/index.json', 'w').write(json.dumps(index, indent=2))
+`, join(root, 'fractional_kernels')]);
+    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'first', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000', 'ours', 'theirs']);
+    expect(await cache.load('fractional_kernels', 'theirs')).toEqual(new Float64Array([0, 1, 2, 3]));
+    expect(await cache.load('fractional_kernels', 'ours')).toEqual(new Float64Array([1, 2, 3]));
+    await cache.close();
+    const index = JSON.parse(readFileSync(join(root, 'fractional_kernels', 'index.json'), 'utf8'));
+    expect(Object.keys(index.entries).sort()).toEqual(['_private', 'first', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000', 'ours', 'theirs']);
+  });
 });

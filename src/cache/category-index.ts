@@ -52,6 +52,8 @@ type JournalRecord =
 const INDEX_VERSION = '1.0';
 const LOCK_FILE = '.lock';
 const LOCK_TIMEOUT_MS = 15_000;
+// How often a read of index.json that does not parse is tried again (10, 20, 30 ms apart) before it counts as damaged.
+const TORN_READ_RETRIES = 3;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -162,26 +164,42 @@ export class CategoryIndex {
     this.leftovers.clear();
     this.snapshotVersion = version;
     this.damaged = false;
-    const bytes = await this.files.read(this.path(INDEX_FILE));
-    if (bytes === undefined) {
+    const parsed = await this.readSnapshot();
+    if (parsed === 'missing') {
       this.journal = '.journal-0';
       return;
     }
-    try {
-      const parsed = JSON.parse(decoder.decode(bytes)) as IndexFile;
-      if (parsed === null || typeof parsed !== 'object' || typeof parsed.entries !== 'object' || parsed.entries === null) {
-        throw new Error('no entries');
+    if (parsed === undefined) {
+      this.damaged = true; // the journal stays ours: what it holds is replayed, never lost
+      return;
+    }
+    this.createdAt = typeof parsed.created_at === 'string' ? parsed.created_at : nowIso();
+    // A snapshot another program wrote (the Python cache rewrites index.json itself) names no journal: ours
+    // goes on, and what it holds that the snapshot lacks is replayed on top of it, so nothing is overwritten.
+    if (typeof parsed.journal === 'string' && /^\.journal-\d+$/.test(parsed.journal)) this.journal = parsed.journal;
+    if (Array.isArray(parsed.leftover_files)) for (const f of parsed.leftover_files) if (typeof f === 'string') this.leftovers.add(f);
+    for (const [key, entry] of Object.entries(parsed.entries)) {
+      if (entry && typeof entry === 'object' && (typeof entry.checksum === 'string' || entry.checksum === null)) this.entries.set(key, { ...entry, key });
+    }
+    await completePythonEntries(this.files, this.category, this.entries.values());
+  }
+
+  /**
+   * index.json parsed; 'missing' when there is none; undefined when it is not an index. A program that
+   * rewrites it in place (the Python cache) can be caught halfway: a read that does not parse is tried again.
+   */
+  private async readSnapshot(): Promise<IndexFile | 'missing' | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const bytes = await this.files.read(this.path(INDEX_FILE));
+      if (bytes === undefined) return 'missing';
+      try {
+        const parsed = JSON.parse(decoder.decode(bytes)) as IndexFile;
+        if (parsed !== null && typeof parsed === 'object' && typeof parsed.entries === 'object' && parsed.entries !== null) return parsed;
+      } catch {
+        // torn or damaged: see below
       }
-      this.createdAt = typeof parsed.created_at === 'string' ? parsed.created_at : nowIso();
-      this.journal = typeof parsed.journal === 'string' && /^\.journal-\d+$/.test(parsed.journal) ? parsed.journal : '.journal-0';
-      if (Array.isArray(parsed.leftover_files)) for (const f of parsed.leftover_files) if (typeof f === 'string') this.leftovers.add(f);
-      for (const [key, entry] of Object.entries(parsed.entries)) {
-        if (entry && typeof entry === 'object' && (typeof entry.checksum === 'string' || entry.checksum === null)) this.entries.set(key, { ...entry, key });
-      }
-      await completePythonEntries(this.files, this.category, this.entries.values());
-    } catch {
-      this.damaged = true;
-      this.journal = '.journal-0';
+      if (attempt >= TORN_READ_RETRIES) return undefined;
+      await new Promise((done) => setTimeout(done, 10 * (attempt + 1)));
     }
   }
 
