@@ -152,4 +152,40 @@ open(folder + '/index.json', 'w').write(json.dumps(index, indent=2))
     const index = JSON.parse(readFileSync(join(root, 'fractional_kernels', 'index.json'), 'utf8'));
     expect(Object.keys(index.entries).sort()).toEqual(['_private', 'first', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000', 'ours', 'theirs']);
   });
+
+  it('dase-cache convert rewrites entries in this cache\'s formats, which NumPy and a safetensors reader read back', async () => {
+    await cache.close();
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--root', root, '--json'], { cwd: REPO, encoding: 'utf8' });
+    const before = await new CacheManager({ root }).load('fractional_kernels', 'kernel_1.5_0.01_1000');
+    const one = cli('convert', 'fractional_kernels', 'kernel_1.5_0.01_1000', '--to', 'npz');
+    expect(one.status, one.stderr).toBe(0);
+    const all = cli('convert', '--all');
+    expect(all.status, all.stderr).toBe(0);
+    const { converted, skipped } = JSON.parse(all.stdout) as { converted: { key: string; to: string }[]; skipped: { key: string }[] };
+    expect(skipped.map((s) => s.key).sort()).toEqual(['_private', 'kernel alpha=1.5']); // keys new saves refuse
+    if (torch) expect(converted.find((c) => c.key === 'model_v1')?.to).toBe('model_v1.safetensors');
+    cache = new CacheManager({ root });
+    expect(await cache.load('fractional_kernels', 'kernel_1.5_0.01_1000')).toEqual(before);
+    expect(await cache.loadMetadata('fftw_wisdom', 'plan_1024')).toEqual({ n: 1024, planner: 'measure' });
+    const index = JSON.parse(readFileSync(join(root, 'fractional_kernels', 'index.json'), 'utf8'));
+    expect(index.entries['kernel_1.5_0.01_1000']).toMatchObject({ access_count: 3, value: { kind: 'array' } });
+    // Outside readers: NumPy loads the converted .npz; the safetensors layout (u64 header length, JSON header, raw data) parses.
+    const check = execFileSync(exe, ['-c', `
+import json, struct, sys, numpy as np
+root = sys.argv[1]
+print(float(np.load(root + '/fractional_kernels/kernel_1.5_0.01_1000.npz')['data'][-1]))
+if sys.argv[2] == '1':
+    raw = open(root + '/surrogates/model_v1.safetensors', 'rb').read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    start, end = header['fc.weight']['data_offsets']
+    print(np.frombuffer(raw[8 + n + start:8 + n + end], dtype='<f4').tolist())
+`, root, torch ? '1' : '0'], { encoding: 'utf8' });
+    expect(check.trim().split('\n')[0]).toBe('1.0');
+    if (torch) {
+      expect(check.trim().split('\n')[1]).toBe('[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]');
+      expect(existsSync(join(root, 'surrogates', 'model_v1.pt'))).toBe(false);
+    }
+    expect((await cache.validate()).ok).toBe(true);
+  });
 });

@@ -7,6 +7,7 @@ import { CacheError, type CacheManager } from '../node.js';
 import { parseCommandArgs, splitCommand } from './args.js';
 import type { Command, CommandContext } from './command.js';
 import { clear } from './commands/clear.js';
+import { convert } from './commands/convert.js';
 import { gc } from './commands/gc.js';
 import { info } from './commands/info.js';
 import { ls } from './commands/ls.js';
@@ -17,7 +18,7 @@ import { openCache, resolveRoot } from './context.js';
 import { CliError, EXIT, usageError } from './errors.js';
 import { commandHelp, mainHelp } from './help.js';
 
-const COMMANDS: Command[] = [ls, stats, info, clear, warmup, validate, gc];
+const COMMANDS: Command[] = [ls, stats, info, clear, warmup, validate, gc, convert];
 
 function version(): string {
   // dist/cli/main.js and src/cli/main.ts are both two folders below package.json.
