@@ -188,4 +188,41 @@ if sys.argv[2] == '1':
     }
     expect((await cache.validate()).ok).toBe(true);
   });
+
+  it('the other way: a root dase-cache wrote is listed, verified and loaded by a reader using only json, hashlib and numpy', async () => {
+    const ours = mkdtempSync(join(tmpdir(), 'dase-for-python-'));
+    try {
+      const writer = new CacheManager({ root: ours });
+      await writer.save('fractional_kernels', 'kernel_0.5_0.01_8', new Float64Array([1, -0.5, -0.125]));
+      await writer.save('stencils', 'grid', { u: { data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] }, v: new Int16Array([7]) });
+      await writer.save('mission_graph', 'graph', { nodes: [1, 2] });
+      await writer.close();
+      const read = execFileSync(exe, ['-c', `
+import hashlib, json, os, sys, numpy as np
+root = sys.argv[1]
+out = {}
+for category in sorted(os.listdir(root)):
+    index_path = os.path.join(root, category, 'index.json')
+    if not os.path.isfile(index_path):
+        continue
+    for key, entry in json.load(open(index_path))['entries'].items():
+        path = os.path.join(root, category, entry['file'])
+        data = open(path, 'rb').read()
+        assert entry['checksum'] == 'sha256:' + hashlib.sha256(data).hexdigest(), key
+        if path.endswith('.npz'):
+            with np.load(path) as z:
+                out[key] = {name: z[name].tolist() for name in z.files}
+        else:
+            out[key] = json.loads(data)
+print(json.dumps(out, sort_keys=True))
+`, ours], { encoding: 'utf8' });
+      expect(JSON.parse(read)).toEqual({
+        'kernel_0.5_0.01_8': { data: [1, -0.5, -0.125] },
+        grid: { u: [[1, 2], [3, 4]], v: [7] },
+        graph: { nodes: [1, 2] },
+      });
+    } finally {
+      rmSync(ours, { recursive: true, force: true });
+    }
+  });
 });
