@@ -17,6 +17,8 @@ export { DEFAULT_CATEGORIES } from './cache/categories.js';
 export type { CategoryKind, CategorySpec } from './cache/categories.js';
 export type { CacheStats, CategoryStats, SaveOptions, ValidationReport } from './cache/manager.js';
 export type { IndexEntry } from './cache/category-index.js';
+export { npyStrings } from './cache/formats/npy.js';
+export type { NdArray } from './cache/formats/npy.js';
 export { memoize, memoryTierOf } from './memo/memoize.js';
 export type { MemoCall, Memoized, MemoizeOptions, MemoPolicy, MemoStats } from './memo/memoize.js';
 export { cachedKernels, laplacianKey } from './memo/cached-kernels.js';

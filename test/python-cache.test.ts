@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CacheManager } from '../src/node.js';
+import { CacheManager, npyStrings } from '../src/node.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/make_python_cache.py', import.meta.url));
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -53,7 +53,15 @@ const userFiles = () => readdirSync(root, { recursive: true, encoding: 'utf8' })
 
 describe('a cache the Python cache wrote', () => {
   it('loads every entry with its value and metadata, including keys outside the pattern and unverified ones', async () => {
-    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000']);
+    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'dtypes', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000']);
+    // Dtypes without a typed array of their own, as npy.ts represents them: bool as 0/1 bytes, float16 widened
+    // to float32, complex as interleaved real and imaginary parts, unicode as code points (npyStrings reads them).
+    const dtypes = await cache.load('fractional_kernels', 'dtypes') as Record<string, { data: ArrayLike<number>; shape: number[]; dtype: string }>;
+    expect(dtypes.b).toEqual({ data: new Uint8Array([1, 0, 1]), shape: [3], dtype: '|b1' });
+    expect(dtypes.h).toEqual({ data: new Float32Array([1.5, -0, 65504]), shape: [3], dtype: '<f2' });
+    expect(dtypes.c).toEqual({ data: new Float32Array([1, 2]), shape: [1], dtype: '<c8' });
+    expect(dtypes.z).toEqual({ data: new Float64Array([3, -4, 0, 0.5]), shape: [1, 2], dtype: '<c16' });
+    expect(npyStrings(dtypes.s as never)).toEqual(['ab', 'xyz']);
     const kernel = await cache.load('fractional_kernels', 'kernel_1.5_0.01_1000') as Float64Array;
     expect(kernel).toBeInstanceOf(Float64Array);
     expect(kernel.length).toBe(1000);
@@ -112,7 +120,7 @@ describe('a cache the Python cache wrote', () => {
     const quarantined = readdirSync(join(root, '.quarantine', 'fractional_kernels'));
     expect(quarantined).toHaveLength(1);
     expect(readFileSync(join(root, '.quarantine', 'fractional_kernels', quarantined[0]))).toEqual(bytes);
-    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'kernel alpha=1.5']);
+    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'dtypes', 'kernel alpha=1.5']);
   });
 
   it('dase-cache ls and info show every entry\'s kind, dtype, shape and history', () => {
@@ -145,12 +153,12 @@ index['entries']['theirs'] = {'key': 'theirs', 'created_at': '2025-03-02T00:00:0
 index['total_entries'] = len(index['entries'])
 open(folder + '/index.json', 'w').write(json.dumps(index, indent=2))
 `, join(root, 'fractional_kernels')]);
-    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'first', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000', 'ours', 'theirs']);
+    expect(await cache.listKeys('fractional_kernels')).toEqual(['_private', 'dtypes', 'first', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000', 'ours', 'theirs']);
     expect(await cache.load('fractional_kernels', 'theirs')).toEqual(new Float64Array([0, 1, 2, 3]));
     expect(await cache.load('fractional_kernels', 'ours')).toEqual(new Float64Array([1, 2, 3]));
     await cache.close();
     const index = JSON.parse(readFileSync(join(root, 'fractional_kernels', 'index.json'), 'utf8'));
-    expect(Object.keys(index.entries).sort()).toEqual(['_private', 'first', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000', 'ours', 'theirs']);
+    expect(Object.keys(index.entries).sort()).toEqual(['_private', 'dtypes', 'first', 'kernel alpha=1.5', 'kernel_1.5_0.01_1000', 'ours', 'theirs']);
   });
 
   it('dase-cache convert rewrites entries in this cache\'s formats, which NumPy and a safetensors reader read back', async () => {

@@ -42,8 +42,9 @@ function ctorName(data: TypedArray): string {
 function isNdArray(value: unknown): value is NdArray {
   if (!isPlainObject(value)) return false;
   const keys = Object.keys(value);
-  return keys.length === 2 && isTypedArray(value.data) && Array.isArray(value.shape)
-    && value.shape.every((n) => Number.isSafeInteger(n) && n >= 0);
+  // `dtype` says what the data means where its kind says too little (bool, float16, complex, strings: npy.ts).
+  return (keys.length === 2 || (keys.length === 3 && typeof value.dtype === 'string')) && isTypedArray(value.data)
+    && Array.isArray(value.shape) && value.shape.every((n) => Number.isSafeInteger(n) && n >= 0);
 }
 
 function isCsrMatrix(value: unknown): value is CsrMatrix {
@@ -60,7 +61,7 @@ function isArrayRecord(value: unknown): value is Record<string, TypedArray | NdA
 }
 
 function summary(array: NdArray): Record<string, unknown> {
-  return { ctor: ctorName(array.data), dtype: npyDescr(array.data), shape: array.shape };
+  return { ctor: ctorName(array.data), dtype: array.dtype ?? npyDescr(array.data), shape: array.shape };
 }
 
 function checkMetadata(where: string, metadata: unknown): Record<string, unknown> | undefined {
@@ -160,6 +161,8 @@ export function encodeValue(
 }
 
 function member(array: NdArray, form: unknown, what: string): TypedArray | NdArray {
+  // An array whose data needs its dtype to be read (bool, float16, complex, strings) always keeps it.
+  if (array.dtype !== undefined) return { data: array.data, shape: array.shape, dtype: array.dtype };
   if (form === 'array') {
     if (array.shape.length !== 1) throw new Error(`${what}: expected a 1-D array, found shape [${array.shape}]`);
     return array.data;
@@ -252,7 +255,7 @@ function inferDescription(bytes: Uint8Array, ext: string, spec: CategorySpec): R
         if (isCsrNpz(arrays)) return { kind: 'csr' };
         const names = Object.keys(arrays);
         if (names.length === 1 && names[0] === 'data') {
-          return { kind: arrays.data.shape.length === 1 ? 'array' : 'ndarray', ...summary(arrays.data) };
+          return { kind: arrays.data.shape.length === 1 && arrays.data.dtype === undefined ? 'array' : 'ndarray', ...summary(arrays.data) };
         }
         return { kind: 'record', members: Object.fromEntries(names.map((n) => [n, { form: 'ndarray', ...summary(arrays[n]) }])) };
       }

@@ -16,10 +16,19 @@ export type TypedArrayConstructor =
   | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
 
 /**
- * An N-D array in C order (last axis fastest), as NumPy keeps it. Numeric arrays carry their dtype in the
- * kind of `data`; `dtype` is only set where that kind says too little, and `data` is then a Uint8Array:
- * `'|S<n>'` fixed-width byte strings (e.g. SciPy's `format` entry), n bytes per element, NUL-padded as
- * NumPy pads them; `'|b1'` booleans (e.g. SciPy's `_is_array` entry), one byte 0 or 1 per element.
+ * An N-D array in C order (last axis fastest), as NumPy keeps it; `shape` is always NumPy's shape. Numeric
+ * arrays carry their dtype in the kind of `data`; `dtype` is only set where that kind says too little, and
+ * says what `data` means (always in its little-endian spelling, whatever the file's byte order):
+ * - `'|S<n>'` fixed-width byte strings (e.g. SciPy's `format` entry): a Uint8Array of n bytes per element,
+ *   NUL-padded as NumPy pads them (see {@link npyStrings}).
+ * - `'|b1'` booleans (e.g. SciPy's `_is_array` entry): a Uint8Array of one byte, 0 or 1, per element.
+ * - `'<f2'` float16: a Float32Array of the values widened (exactly: every half, subnormals, ±0, ±inf and NaN
+ *   payloads included, is a float32), so they can be used as numbers; encoding rounds back to half (to
+ *   nearest, ties to even, as NumPy's `astype(float16)`), which gives back the very bits that were read.
+ * - `'<c8'` complex64 / `'<c16'` complex128: a Float32Array / Float64Array of twice the element count,
+ *   real and imaginary parts interleaved (`[re0, im0, re1, im1, …]`), as they lie in memory.
+ * - `'<U<n>'` unicode strings: a Uint32Array of n UTF-32 code points per element, NUL-padded as NumPy pads
+ *   them (see {@link npyStrings}).
  */
 export type NdArray = { data: TypedArray; shape: number[]; dtype?: string };
 
@@ -118,12 +127,17 @@ function shapeRepr(shape: readonly number[]): string {
  * Encodes an array as a .npy file (format 1.0, as numpy.save writes it: little-endian, C order, the data
  * starting at a multiple of 64 bytes). Float bit patterns (NaN payloads, -0) are copied as they are.
  * @param array - `{ data, shape }` with data.length equal to the product of shape (1 for `[]`, a 0-d array);
- *   or `{ data: Uint8Array, shape, dtype }` with dtype '|S<n>' (byte strings of n bytes each) or '|b1' (0 or 1).
+ *   or `{ data, shape, dtype }` as {@link decodeNpy} returns it: a Uint8Array with '|S<n>' (byte strings of n
+ *   bytes each) or '|b1' (0 or 1); a Float32Array with '<f2' (rounded to float16, to nearest, ties to even);
+ *   a Float32Array with '<c8' or a Float64Array with '<c16' (real and imaginary parts interleaved, twice the
+ *   element count); a Uint32Array with '<U<n>' (n code points each).
  * @returns the file's bytes.
  * @throws {TypeError} when data is not a supported typed array, or shape not an array.
- * @throws {RangeError} when shape has negative, non-integer or over 64 axes, or does not match data's length.
+ * @throws {RangeError} when shape has negative, non-integer or over 64 axes, or does not match data's length,
+ *   or dtype is none of those above.
  * @example
  * const file = encodeNpy({ data: new Float64Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] });
+ * encodeNpy({ data: new Float64Array([1, 2, 3, -4]), shape: [2], dtype: '<c16' }); // [1+2j, 3-4j]
  * // numpy.load reads it as array([[1., 2., 3.], [4., 5., 6.]])
  */
 export function encodeNpy(array: NdArray): Uint8Array {
@@ -146,21 +160,30 @@ export function npyParts(where: string, array: NdArray): { header: Uint8Array; b
   const count = product(shape);
   let descr: string;
   let itemsize: number;
+  let perElement = 1; // values of data per array element
+  let per = '';
   if (dtype === undefined || dtype === npyDescr(data)) {
     descr = npyDescr(data);
     itemsize = data.BYTES_PER_ELEMENT;
   } else {
-    const m = typeof dtype === 'string' ? /^\|(?:S([1-9][0-9]{0,8})|b1)$/.exec(dtype) : null;
-    if (!m) throw new RangeError(`${where}: expected dtype to be '|S<n>', '|b1' or ${JSON.stringify(npyDescr(data))} (the data's own), got ${describe(dtype)}`);
-    if (!(data instanceof Uint8Array)) throw new TypeError(`${where}: expected the data of a ${dtype} array to be a Uint8Array, got ${describe(data)}`);
+    const m = typeof dtype === 'string' ? /^(?:\|S([1-9][0-9]{0,8})|\|b1|<f2|<c(8|16)|<U([1-9][0-9]{0,8}))$/.exec(dtype) : null;
+    if (!m) {
+      throw new RangeError(`${where}: expected dtype to be '|S<n>', '|b1', '<f2', '<c8', '<c16', '<U<n>' or ${JSON.stringify(npyDescr(data))} (the data's own), got ${describe(dtype)}`);
+    }
+    const ctor = dtype === '<f2' || dtype === '<c8' ? Float32Array : dtype === '<c16' ? Float64Array : m[3] !== undefined ? Uint32Array : Uint8Array;
+    if (!(data instanceof ctor)) {
+      throw new TypeError(`${where}: expected the data of a ${dtype} array to be a ${ctor.name}, got ${describe(data)}`);
+    }
     descr = dtype;
-    itemsize = m[1] === undefined ? 1 : Number(m[1]);
-    const bad = m[1] === undefined ? data.findIndex((b) => b > 1) : -1;
+    if (m[1] !== undefined) { itemsize = Number(m[1]); perElement = itemsize; per = ` (${itemsize} bytes per element)`; }
+    else if (m[2] !== undefined) { itemsize = Number(m[2]); perElement = 2; per = ' (2 values per element: real, imaginary)'; }
+    else if (m[3] !== undefined) { perElement = Number(m[3]); itemsize = 4 * perElement; per = ` (${perElement} code points per element)`; }
+    else itemsize = dtype === '<f2' ? 2 : 1;
+    const bad = dtype === '|b1' ? data.findIndex((b) => b > 1) : -1;
     if (bad >= 0) throw new RangeError(`${where}: expected the bytes of a |b1 array to be 0 or 1, got data[${bad}] = ${data[bad]}`);
   }
-  if (data.byteLength !== count * itemsize) {
-    const per = itemsize === data.BYTES_PER_ELEMENT ? '' : ` (${itemsize} bytes per element)`;
-    throw new RangeError(`${where}: expected data of length ${count * itemsize / data.BYTES_PER_ELEMENT} for shape [${shape.join(', ')}]${per}, got length ${data.length}`);
+  if (data.length !== count * perElement) {
+    throw new RangeError(`${where}: expected data of length ${count * perElement} for shape [${shape.join(', ')}]${per}, got length ${data.length}`);
   }
 
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeRepr(shape)}, }`;
@@ -178,12 +201,122 @@ export function npyParts(where: string, array: NdArray): { header: Uint8Array; b
   for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
   out.fill(0x20, prefix + header.length, prefix + padded - 1);
   out[prefix + padded - 1] = 0x0a;
-  let body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (!hostIsLittleEndian() && dtype === undefined) {
-    body = body.slice();
-    swapBytes(body, itemsize);
+  let body: Uint8Array;
+  if (descr === '<f2') {
+    body = float32ToHalfBytes(data as Float32Array);
+  } else {
+    body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (!hostIsLittleEndian() && data.BYTES_PER_ELEMENT > 1) {
+      body = body.slice();
+      swapBytes(body, data.BYTES_PER_ELEMENT);
+    }
   }
   return { header: out, body };
+}
+
+// ---- float16: no typed array, so widened to float32 and narrowed back, on the bits (a NaN's payload must
+// survive, and loading it as a JS number may not keep it). ----
+
+/** Each half (host order) widened to the float32 of the same value: exact for all 65536 bit patterns. */
+function halfToFloat32(half: Uint16Array): Float32Array {
+  const out = new Float32Array(half.length);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < half.length; i++) {
+    const h = half[i];
+    const sign = (h & 0x8000) << 16;
+    const exponent = (h >> 10) & 0x1f;
+    let mantissa = h & 0x3ff;
+    if (exponent === 0x1f) bits[i] = sign | 0x7f800000 | (mantissa << 13);
+    else if (exponent !== 0) bits[i] = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    else if (mantissa === 0) bits[i] = sign;
+    else {
+      // A subnormal half is a normal float32: shift the mantissa up to its leading 1.
+      let e = 113;
+      while ((mantissa & 0x400) === 0) { mantissa <<= 1; e--; }
+      bits[i] = sign | (e << 23) | ((mantissa & 0x3ff) << 13);
+    }
+  }
+  return out;
+}
+
+/** The float32 bits `f` rounded to half bits as NumPy's npy_floatbits_to_halfbits does (to nearest, ties to even). */
+function floatBitsToHalfBits(f: number): number {
+  const sign = (f >>> 16) & 0x8000;
+  const exponent = (f >>> 23) & 0xff;
+  const mantissa = f & 0x7fffff;
+  if (exponent === 0xff) {
+    // Inf stays inf; a NaN keeps its top 10 payload bits, and stays a NaN if those are all 0.
+    if (mantissa === 0) return sign | 0x7c00;
+    const h = mantissa >>> 13;
+    return sign | 0x7c00 | (h === 0 ? 1 : h);
+  }
+  if (exponent >= 143) return sign | 0x7c00; // at least 2^16: overflows to inf
+  if (exponent <= 112) {
+    // Below 2^-14: a half subnormal (or 0); under 2^-25 (exponent < 102) even rounding up cannot reach 2^-24.
+    if (exponent < 102) return sign;
+    const significand = mantissa | 0x800000;
+    const shift = 126 - exponent;
+    let h = significand >>> shift;
+    const rest = significand & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (h & 1) === 1)) h++; // may carry into the smallest normal: right
+    return sign | h;
+  }
+  let h = ((exponent - 112) << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++; // a carry into the exponent is right, up to inf
+  return sign | h;
+}
+
+/** The float32 values as little-endian half bytes. */
+function float32ToHalfBytes(data: Float32Array): Uint8Array {
+  // A copy of the float32 bits: data may sit at an offset that a Uint32Array view cannot start at.
+  const bits = new Uint32Array(data.length);
+  new Uint8Array(bits.buffer).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const out = new Uint8Array(data.length * 2);
+  for (let i = 0; i < bits.length; i++) {
+    const h = floatBitsToHalfBits(bits[i]);
+    out[2 * i] = h & 0xff;
+    out[2 * i + 1] = h >>> 8;
+  }
+  return out;
+}
+
+/**
+ * The elements of a string array as JS strings, in C order, trailing NULs stripped (as NumPy strips them;
+ * NULs inside a string are kept).
+ * @param array - a '<U<n>' array (Uint32Array of code points) or a '|S<n>' array (Uint8Array of bytes, each
+ *   byte one character, as latin-1: bytes are not text, and this keeps every byte).
+ * @returns one string per element (one for a 0-d array).
+ * @throws {TypeError} when array is not a '<U<n>' or '|S<n>' array.
+ * @throws {RangeError} when a '<U<n>' element holds a code point above 0x10FFFF.
+ * @example
+ * npyStrings(decodeNpy(file)); // ['alpha', 'β', ''] for numpy.save(file, np.array(['alpha', 'β', '']))
+ */
+export function npyStrings(array: NdArray): string[] {
+  const where = 'npyStrings';
+  const m = typeof array?.dtype === 'string' ? /^(?:<U|\|S)([0-9]+)$/.exec(array.dtype) : null;
+  const ctor = array?.dtype?.startsWith('<U') ? Uint32Array : Uint8Array;
+  if (array === null || typeof array !== 'object' || !m || !(array.data instanceof ctor)) {
+    throw new TypeError(`${where}: expected a '<U<n>' array of a Uint32Array or a '|S<n>' array of a Uint8Array, got ${array !== null && typeof array === 'object' ? `dtype ${describe(array.dtype)} and data ${describe(array.data)}` : describe(array)}`);
+  }
+  const n = Number(m[1]);
+  const count = product(checkShape(where, array.shape));
+  const data = array.data as Uint32Array | Uint8Array;
+  if (data.length !== count * n) throw new RangeError(`${where}: expected data of length ${count * n} for shape [${array.shape.join(', ')}], got length ${data.length}`);
+  const out = new Array<string>(count);
+  for (let e = 0; e < count; e++) {
+    let end = (e + 1) * n;
+    while (end > e * n && data[end - 1] === 0) end--;
+    let s = '';
+    for (let i = e * n; i < end; i++) {
+      const c = data[i];
+      if (c > 0x10ffff) throw new RangeError(`${where}: expected code points up to 0x10FFFF, got 0x${c.toString(16)} in element ${e}`);
+      s += String.fromCodePoint(c);
+    }
+    out[e] = s;
+  }
+  return out;
 }
 
 // ---- Header parsing: the header is a Python dict literal; this reads the subset NumPy writes. ----
@@ -260,7 +393,9 @@ function parsePyLiteral(text: string): PyValue {
   return v;
 }
 
-type Dtype = { descr: string; kind: Kind | 'S' | 'b'; size: number; littleEndian: boolean };
+// `size` is the element's bytes; `unit` the bytes of each part that has a byte order (what a swap reverses).
+// Kind 'h' is float16, 'c' complex, 'U' unicode (UTF-32) strings.
+type Dtype = { descr: string; kind: Kind | 'S' | 'b' | 'h' | 'c' | 'U'; size: number; unit: number; littleEndian: boolean };
 
 function parseDescr(descr: PyValue): Dtype {
   if (typeof descr !== 'string') {
@@ -272,15 +407,19 @@ function parseDescr(descr: PyValue): Dtype {
     const [, order, kind, digits] = m;
     const size = Number(digits);
     const little = order !== '>';
-    if (kind === 'S' && size <= 0xffffffff) return { descr, kind: 'S', size, littleEndian: little };
-    if (kind === 'b' && size === 1) return { descr, kind: 'b', size, littleEndian: little };
-    if ((kind === 'i' || kind === 'u') && [1, 2, 4, 8].includes(size)) return { descr, kind, size, littleEndian: little };
-    if (kind === 'f' && (size === 4 || size === 8)) return { descr, kind, size, littleEndian: little };
+    if (kind === 'S' && size <= 0xffffffff) return { descr, kind: 'S', size, unit: 1, littleEndian: little };
+    if (kind === 'U' && size <= 0x3fffffff) return { descr, kind: 'U', size: size * 4, unit: 4, littleEndian: little };
+    if (kind === 'b' && size === 1) return { descr, kind: 'b', size, unit: 1, littleEndian: little };
+    if ((kind === 'i' || kind === 'u') && [1, 2, 4, 8].includes(size)) return { descr, kind, size, unit: size, littleEndian: little };
+    if (kind === 'f' && (size === 4 || size === 8)) return { descr, kind, size, unit: size, littleEndian: little };
+    if (kind === 'f' && size === 2) return { descr, kind: 'h', size, unit: 2, littleEndian: little };
+    if (kind === 'c' && (size === 8 || size === 16)) return { descr, kind: 'c', size, unit: size / 2, littleEndian: little };
   }
   const hints: Record<string, string> = {
     O: 'object arrays (pickled Python objects) are not supported', b: 'bool arrays are 1 byte (|b1)',
-    f: 'only 4- and 8-byte floats are supported (Node 20 has no Float16Array)', c: 'complex arrays are not supported',
-    U: 'unicode string arrays are not supported (only byte strings |S<n>)', V: 'void/structured arrays are not supported',
+    f: 'only 2-, 4- and 8-byte floats are supported (float16, float32, float64; not long double)',
+    c: 'only complex64 (c8) and complex128 (c16) arrays are supported (not complex long double)',
+    U: 'unicode string arrays are supported as <U<n> only', V: 'void/structured arrays are not supported',
     M: 'datetime arrays are not supported', m: 'timedelta arrays are not supported',
   };
   const kind = /^[<>|=]?([a-zA-Z])/.exec(descr)?.[1] ?? '';
@@ -293,11 +432,12 @@ function parseDescr(descr: PyValue): Dtype {
  * @param bytes - the file's bytes.
  * @param options - `as`: the typed-array constructor to build, for when one NumPy dtype has two JS kinds
  *   ('|u1' decodes as Uint8Array unless `as` is Uint8ClampedArray); it must match the file's dtype.
- * @returns `{ data, shape }`; for byte strings and booleans `{ data: Uint8Array, shape, dtype: '|S<n>' | '|b1' }`.
+ * @returns `{ data, shape }`; for the dtypes with no typed array of their own, `{ data, shape, dtype }` with
+ *   dtype '|S<n>', '|b1', '<f2', '<c8', '<c16' or '<U<n>' (see {@link NdArray} for what data holds).
  * @throws {TypeError} when bytes is not a Uint8Array or `as` is not a typed-array constructor.
  * @throws {Error} for a malformed file (bad magic, unknown version, unparseable header, truncated or
- *   excess data), an unsupported dtype (objects, structured, complex, float16, unicode, datetime), or a dtype
- *   that `as` cannot hold.
+ *   excess data), an unsupported dtype (objects, structured, datetime, timedelta, long double, void), or a
+ *   dtype that `as` cannot hold.
  * @example
  * decodeNpy(encodeNpy({ data: new Int32Array([1, 2]), shape: [2] })); // { data: Int32Array [1, 2], shape: [2] }
  * decodeNpy(file, { as: Uint8ClampedArray });
@@ -365,15 +505,25 @@ export function decodeNpy(bytes: Uint8Array, options?: { as?: TypedArrayConstruc
   // A copy: the data's offset in the file need not be aligned for its element size, and the caller owns it.
   // (Not bytes.slice: on a Node Buffer that is a view into a shared pool.) With options.view, a caller that
   // owns `bytes` (a file just read) gets a view instead when the data is aligned and needs no reordering.
-  const inPlace = opts.view === true && (bytes.byteOffset + dataStart) % dtype.size === 0
-    && (dtype.size === 1 || dtype.littleEndian === hostIsLittleEndian()) && !(fortran && shape.length > 1 && count > 1);
+  const inPlace = opts.view === true && (bytes.byteOffset + dataStart) % dtype.unit === 0
+    && (dtype.unit === 1 || dtype.littleEndian === hostIsLittleEndian()) && !(fortran && shape.length > 1 && count > 1);
   let raw: Uint8Array = inPlace ? bytes.subarray(dataStart) : new Uint8Array(bytes.subarray(dataStart));
-  if (dtype.kind !== 'S' && dtype.size > 1 && dtype.littleEndian !== hostIsLittleEndian()) swapBytes(raw, dtype.size);
+  if (dtype.unit > 1 && dtype.littleEndian !== hostIsLittleEndian()) swapBytes(raw, dtype.unit);
   if (fortran && shape.length > 1 && count > 1) raw = fortranToC(raw, shape, dtype.size, count);
 
-  if (dtype.kind === 'S' || dtype.kind === 'b') {
-    if (as !== undefined && as !== Uint8Array) throw new Error(`${where}: the file holds ${dtype.descr} data, which cannot be read as ${(as as Function).name}`);
-    return { data: raw, shape, dtype: dtype.kind === 'S' ? `|S${dtype.size}` : '|b1' };
+  const special: Partial<Record<Dtype['kind'], [TypedArrayConstructor, string]>> = {
+    S: [Uint8Array, `|S${dtype.size}`], b: [Uint8Array, '|b1'], U: [Uint32Array, `<U${dtype.size / 4}`],
+    h: [Float32Array, '<f2'], c: [dtype.size === 8 ? Float32Array : Float64Array, `<c${dtype.size}`],
+  };
+  const represented = special[dtype.kind];
+  if (represented !== undefined) {
+    const [ctor, name] = represented;
+    if (as !== undefined && as !== ctor) {
+      throw new Error(`${where}: the file holds ${dtype.descr} data, which cannot be read as ${(as as Function).name} (it is read as a ${ctor.name})`);
+    }
+    if (dtype.kind === 'h') return { data: halfToFloat32(new Uint16Array(raw.buffer, raw.byteOffset, count)), shape, dtype: name };
+    const data = new (ctor as Uint8ArrayConstructor)(raw.buffer, raw.byteOffset, raw.byteLength / ctor.BYTES_PER_ELEMENT) as TypedArray;
+    return { data, shape, dtype: name };
   }
   const ctor = as ?? KINDS.find(([, k, s]) => k === dtype.kind && s === dtype.size)![0];
   const kind = kindOf(ctor as Function)!;
