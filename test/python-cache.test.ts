@@ -233,4 +233,18 @@ print(json.dumps(out, sort_keys=True))
       rmSync(ours, { recursive: true, force: true });
     }
   });
+
+  it('never lists, reads or drops an entry whose key would name a path outside the category folder', async () => {
+    await cache.close();
+    const path = join(root, 'mission_graph', 'index.json');
+    const index = JSON.parse(readFileSync(path, 'utf8'));
+    for (const key of ['../escape', '.hidden']) index.entries[key] = { ...index.entries.graph_v1, key };
+    writeFileSync(path, JSON.stringify(index));
+    cache = new CacheManager({ root });
+    expect(await cache.listKeys('mission_graph')).toEqual(['graph_v1']);
+    const report = await cache.validate({ repair: true });
+    expect(report.categories.mission_graph.kept.map((k) => [k.reason, k.key])).toEqual([['unsafe_key', '../escape'], ['unsafe_key', '.hidden']]);
+    await cache.close();
+    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).entries).sort()).toEqual(['../escape', '.hidden', 'graph_v1']);
+  });
 });

@@ -9,6 +9,7 @@
 
 import type { Files } from './files.js';
 import { DAMAGED_INDEX_PREFIX, INDEX_FILE } from './layout.js';
+import { isStoredKey } from './keys.js';
 import { completePythonEntries } from './python-entries.js';
 
 /** An entry as index.json stores it: the Python cache's fields, then ours. */
@@ -89,6 +90,11 @@ export class CategoryIndex {
   private journal = '.journal-0';
   private journalOffset = 0;
   private journalLines = 0;
+  /**
+   * index.json entries under keys no operation accepts (another program's): never read, reported by validate,
+   * and written back as they were, so that nothing of another writer's index is dropped.
+   */
+  readonly unsafe = new Map<string, IndexEntry>();
   /** Files replaced but not yet removed (see IndexFile.leftover_files). */
   readonly leftovers = new Set<string>();
   /** Whether this process journalled changes (not access counts) since the snapshot it last read or wrote. */
@@ -162,6 +168,7 @@ export class CategoryIndex {
     this.journalLines = 0;
     this.appended = false;
     this.leftovers.clear();
+    this.unsafe.clear();
     this.snapshotVersion = version;
     this.damaged = false;
     const parsed = await this.readSnapshot();
@@ -179,7 +186,10 @@ export class CategoryIndex {
     if (typeof parsed.journal === 'string' && /^\.journal-\d+$/.test(parsed.journal)) this.journal = parsed.journal;
     if (Array.isArray(parsed.leftover_files)) for (const f of parsed.leftover_files) if (typeof f === 'string') this.leftovers.add(f);
     for (const [key, entry] of Object.entries(parsed.entries)) {
-      if (entry && typeof entry === 'object' && (typeof entry.checksum === 'string' || entry.checksum === null)) this.entries.set(key, { ...entry, key });
+      if (!entry || typeof entry !== 'object' || !(typeof entry.checksum === 'string' || entry.checksum === null)) continue;
+      // A key that would name a path outside the folder (another writer's) is never listed, only reported.
+      if (isStoredKey(key)) this.entries.set(key, { ...entry, key });
+      else this.unsafe.set(key, entry);
     }
     await completePythonEntries(this.files, this.category, this.entries.values());
   }
@@ -409,11 +419,11 @@ export class CategoryIndex {
       version: INDEX_VERSION,
       created_at: this.createdAt,
       updated_at: nowIso(),
-      total_entries: sorted.length,
+      total_entries: sorted.length + this.unsafe.size,
       total_size_mb: roundMb(sumSizes(entries.values())),
       journal,
       ...(this.leftovers.size > 0 ? { leftover_files: [...this.leftovers].sort() } : {}),
-      entries: Object.fromEntries(sorted.map((k) => [k, entries.get(k)!])),
+      entries: { ...Object.fromEntries(this.unsafe), ...Object.fromEntries(sorted.map((k) => [k, entries.get(k)!])) },
     };
     await this.files.writeAtomic(this.path(INDEX_FILE), encoder.encode(`${JSON.stringify(snapshot, null, 2)}\n`));
   }

@@ -14,6 +14,11 @@ export function checkKey(where: string, key: unknown): string {
   return key;
 }
 
+/** Whether an entry may have this key (see {@link checkStoredKey}). */
+export function isStoredKey(key: string): boolean {
+  return STORED_KEY.test(key);
+}
+
 // Keys an existing entry may have (the Python cache allowed any file name: 'kernel alpha=1.5', '_private'):
 // readable and deletable, never leaving the category folder nor naming the cache's own files.
 const STORED_KEY = /^[^./\\\u0000-\u001f\u007f][^/\\\u0000-\u001f\u007f]{0,254}$/;
@@ -24,6 +29,7 @@ const STORED_KEY = /^[^./\\\u0000-\u001f\u007f][^/\\\u0000-\u001f\u007f]{0,254}$
  * characters, not starting with '.', at most 255 characters. New saves still need {@link checkKey}.
  */
 export function checkStoredKey(where: string, key: unknown): string {
+  if (typeof key === 'string' && isStoredKey(key)) return key;
   if (typeof key !== 'string') throw new TypeError(`${where}: expected key to be a string, got ${describe(key)}`);
   if (!STORED_KEY.test(key)) {
     throw new RangeError(`${where}: expected a key without '/', '\\' or control characters, not starting with '.', `

@@ -31,7 +31,7 @@ export type RepairAction = 'adopt' | 'quarantine' | 'remove' | 'drop entry' | 'd
 export interface Finding { problem: Problem; key?: string; file?: string; detail?: string; repair?: RepairAction }
 
 /** Something validate found and repair leaves as it is: a file that is intact but not ours, or not understood. */
-export interface Kept { reason: 'foreign_file' | 'undecodable' | 'unverified'; key?: string; file: string; detail?: string }
+export interface Kept { reason: 'foreign_file' | 'undecodable' | 'unverified' | 'unsafe_key'; key?: string; file?: string; detail?: string }
 
 export interface CategoryReport {
   entries: number;
@@ -77,6 +77,7 @@ async function check(ctx: Context): Promise<CategoryReport> {
   if (repair) await index.settlePending(async (e) => { const b = await files.read(path(e.file)); return b !== undefined && entryChecksum(b) === e.checksum; });
   const report: CategoryReport = { entries: index.all().length, problems: [], kept: [], quarantined: [], actions: [], repaired: false };
   if (index.damaged) report.problems.push({ problem: 'index_unreadable', file: INDEX_FILE, repair: 'rebuild index' });
+  for (const key of index.unsafe.keys()) report.kept.push({ reason: 'unsafe_key', key, detail: 'an index.json entry whose key would name a path outside the category folder: never read' });
 
   const sound = new Map<string, IndexEntry>();
   const byFile = new Map<string, IndexEntry>();
