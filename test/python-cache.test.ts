@@ -134,6 +134,11 @@ describe('a cache the Python cache wrote', () => {
     const info = cli('info', 'fractional_kernels', 'kernel alpha=1.5');
     expect(info.status, info.stderr).toBe(0);
     expect(JSON.parse(info.stdout)).toMatchObject({ entry: { access_count: 0, last_accessed: null } });
+    for (const e of entries as unknown as { category: string; key: string }[]) {
+      const each = cli('info', e.category, e.key);
+      expect(each.status, `${e.category}/${e.key}: ${each.stderr}`).toBe(0);
+      expect(JSON.parse(each.stdout).preview, `${e.category}/${e.key}`).not.toBeNull();
+    }
   });
 
   it('sees an entry the Python cache adds while a manager has the root open, and keeps its own unfolded saves', async () => {
