@@ -11,6 +11,7 @@
 import { describe } from '../../_args.js';
 import { hostIsLittleEndian, swapBytes } from './byte-order.js';
 import type { DecodedTensor, SafetensorsDtype, TypedArray } from './safetensors.js';
+import { bfloat16ToFloat32, halfToFloat32 } from './half.js';
 import { readZip } from './zip.js';
 
 const WHERE = 'decodeTorchStateDict';
@@ -28,41 +29,15 @@ const view = <T>(Kind: new (buffer: ArrayBuffer) => T) => (bytes: Uint8Array) =>
 
 // Half and bfloat16 have no typed array here (safetensors.ts refuses F16/BF16 for the same reason): both widen
 // to float32 exactly, bit for bit (signed zeros, subnormals, infinities and NaN payloads included).
-function halfToFloat32(bytes: Uint8Array): Float32Array {
-  const half = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-  const out = new Float32Array(half.length);
-  const bits = new Uint32Array(out.buffer);
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i];
-    const sign = (h & 0x8000) << 16;
-    const exponent = (h >> 10) & 0x1f;
-    let mantissa = h & 0x3ff;
-    if (exponent === 0x1f) bits[i] = sign | 0x7f800000 | (mantissa << 13);
-    else if (exponent !== 0) bits[i] = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    else if (mantissa === 0) bits[i] = sign;
-    else {
-      // Subnormal half: normalise the mantissa (every one is a normal float32).
-      let e = 113;
-      while ((mantissa & 0x400) === 0) { mantissa <<= 1; e--; }
-      bits[i] = sign | (e << 23) | ((mantissa & 0x3ff) << 13);
-    }
-  }
-  return out;
-}
-
-function bfloat16ToFloat32(bytes: Uint8Array): Float32Array {
-  const half = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-  const out = new Float32Array(half.length);
-  const bits = new Uint32Array(out.buffer);
-  for (let i = 0; i < half.length; i++) bits[i] = half[i] << 16;
-  return out;
-}
+const halves = (bytes: Uint8Array) => new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+const halfBytesToFloat32 = (bytes: Uint8Array) => halfToFloat32(halves(bytes));
+const bfloat16BytesToFloat32 = (bytes: Uint8Array) => bfloat16ToFloat32(halves(bytes));
 
 const STORAGES: Record<string, StorageKind> = {
   FloatStorage: { size: 4, dtype: 'F32', make: view(Float32Array) },
   DoubleStorage: { size: 8, dtype: 'F64', make: view(Float64Array) },
-  HalfStorage: { size: 2, dtype: 'F32', make: halfToFloat32 },
-  BFloat16Storage: { size: 2, dtype: 'F32', make: bfloat16ToFloat32 },
+  HalfStorage: { size: 2, dtype: 'F32', make: halfBytesToFloat32 },
+  BFloat16Storage: { size: 2, dtype: 'F32', make: bfloat16BytesToFloat32 },
   LongStorage: { size: 8, dtype: 'I64', make: view(BigInt64Array) },
   IntStorage: { size: 4, dtype: 'I32', make: view(Int32Array) },
   ShortStorage: { size: 2, dtype: 'I16', make: view(Int16Array) },
