@@ -8,7 +8,9 @@ import { CategoryIndex, nowIso, roundMb, type IndexEntry, type IndexFile } from 
 import { CacheError, CacheMissError, IntegrityError, LockTimeoutError, writeFailure } from './errors.js';
 import type { Files } from './files.js';
 import { checkKey, checkStoredKey } from './keys.js';
-import { dataFileName, parseDataFileName, sidecarName, sidecarTarget } from './layout.js';
+import { BackgroundWorkSet, type BackgroundWork, type PendingSave } from './background-work.js';
+import { dataFileName, sidecarName } from './layout.js';
+import { removeLeftovers } from './leftovers.js';
 import { entryNeedsSidecar, sidecarBytes } from './self-description.js';
 import { isUndescribed } from './python-entries.js';
 import { classifyValue, decodeValue, describeStoredFile, encodeValue, type Compression } from './values.js';
@@ -48,25 +50,6 @@ export interface CacheManagerOptions {
   flushIntervalMs?: number;
 }
 
-/** A save that background work is still to make, as process exit hands it on. */
-export interface PendingSave {
-  category: string;
-  key: string;
-  value: unknown;
-  metadata?: Record<string, unknown>;
-}
-
-/**
- * Work that close() and process exit wait for (memoize's background writes): `hurry` starts it now if it is
- * queued; `unfinished` tells the save it makes while it has not finished (for process.exit(), where nothing
- * asynchronous runs any more).
- */
-export interface BackgroundWork {
-  done: Promise<unknown>;
-  hurry?: () => void;
-  unfinished?: () => PendingSave | undefined;
-}
-
 /** What each platform gives the cache: its fastest SHA-256 (hex) and, where it has one, a native CRC-32. */
 export interface CachePlatform {
   checksum: (bytes: Uint8Array) => string;
@@ -87,7 +70,7 @@ export class CacheManagerCore {
   private opening: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly flushIntervalMs: number;
-  private readonly background = new Set<BackgroundWork>();
+  private readonly background = new BackgroundWorkSet();
   private closed = false;
 
   constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
@@ -204,30 +187,8 @@ export class CacheManagerCore {
    */
   private async finishSave(category: string, index: CategoryIndex, entry: IndexEntry, replaced: string[]): Promise<void> {
     await index.append({ op: 'commit', key: entry.key, checksum: entry.checksum }).catch(() => undefined);
-    await this.removeLeftovers(category, index, replaced);
+    await removeLeftovers(this.files, category, index, replaced);
     if (index.wantsCompaction()) await index.compact((e) => this.fileHolds(category, e)).catch(() => undefined);
-  }
-
-  /**
-   * Removes files that no entry needs any more (call under the lock): `names`, and those an earlier attempt
-   * could not remove (journalled as leftovers, so any later checkpoint tries again; repair finds them too).
-   */
-  private async removeLeftovers(category: string, index: CategoryIndex, names: string[]): Promise<void> {
-    if (index.leftovers.size === 0 && names.length === 0) return;
-    await index.refresh(); // the journal's own last lines (commit, del) say which files are still live
-    const failed: string[] = [];
-    for (const name of new Set([...index.leftovers, ...names])) {
-      const target = sidecarTarget(name);
-      const file = target ?? name;
-      const key = parseDataFileName(file)?.key;
-      // Under the lock a put without commit is this save's own, already in place (compaction settled any other).
-      const live = key === undefined ? undefined : index.getPending(key) ?? index.get(key);
-      const removed = live?.file === file && (target === undefined || entryNeedsSidecar(live))
-        || await this.files.remove(`${category}/${name}`).then(() => true, () => false);
-      if (removed) index.leftovers.delete(name);
-      else if (!index.leftovers.has(name)) failed.push(name);
-    }
-    if (failed.length > 0) await index.append({ op: 'leftover', files: failed }).catch(() => undefined);
   }
 
   /**
@@ -418,7 +379,7 @@ export class CacheManagerCore {
         if ((await this.current(category, index, key)) === undefined) return false;
         const files = new Set([index.get(key)?.file, index.getPending(key)?.file].filter((f) => f !== undefined));
         await index.append({ op: 'del', key });
-        await this.removeLeftovers(category, index, [...files].flatMap((file) => [file, sidecarName(file)]));
+        await removeLeftovers(this.files, category, index, [...files].flatMap((file) => [file, sidecarName(file)]));
         return true;
       });
     } catch (error) {
@@ -492,7 +453,7 @@ export class CacheManagerCore {
         const gone = new Set(index.all().map((e) => e.file));
         for (const key of index.pendingKeys()) gone.add(index.getPending(key)!.file);
         await index.replaceAll(new Map());
-        await this.removeLeftovers(category, index, [...gone].flatMap((file) => [file, sidecarName(file)]));
+        await removeLeftovers(this.files, category, index, [...gone].flatMap((file) => [file, sidecarName(file)]));
         return keys.size;
       });
     } catch (error) {
@@ -572,7 +533,7 @@ export class CacheManagerCore {
         if (index.hasJournal() || index.leftovers.size > 0) {
           await index.locked(async () => {
             await index.settlePending((e) => this.fileHolds(name, e));
-            await this.removeLeftovers(name, index, []);
+            await removeLeftovers(this.files, name, index, []);
             await index.compact((e) => this.fileHolds(name, e));
           });
         }
@@ -585,7 +546,7 @@ export class CacheManagerCore {
 
   /** The saves that background work has not finished yet. */
   unfinishedSaves(): PendingSave[] {
-    return [...this.background].flatMap((work) => work.unfinished?.() ?? []);
+    return this.background.unfinishedSaves();
   }
 
   /** Whether index.json lags what this process did (access counts included), or background writes are still to come. */
@@ -609,18 +570,13 @@ export class CacheManagerCore {
    */
   trackBackground(work: BackgroundWork): void {
     this.background.add(work);
-    void work.done.then(() => this.background.delete(work), () => this.background.delete(work));
   }
 
   /** Waits for the background work registered so far (and any it starts), starting queued work at once. */
   async settleBackground(): Promise<void> {
-    while (this.background.size > 0) {
-      const works = [...this.background];
-      for (const work of works) work.hurry?.();
-      await Promise.all(works.map((w) => w.done.catch(() => undefined)));
-      for (const work of works) this.background.delete(work);
-    }
+    await this.background.settle();
   }
+
 
   /**
    * Waits for memoize's background writes, writes the bookkeeping and folds each journal into its

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { deserialize } from 'node:v8';
 import type { CategorySpec } from '../cache/categories.js';
-import type { PendingSave } from '../cache/manager.js';
+import type { PendingSave } from '../cache/background-work.js';
 import { CacheManager } from './node-cache.js';
 
 export interface ExitJob {
