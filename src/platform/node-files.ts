@@ -224,12 +224,22 @@ export class NodeFiles implements Files {
         if (!isCode(error, 'ENOENT')) throw error; // taken over as stale: no longer ours to give back
       }
     };
+    // A transient token is made by whichever waiter finds none, so one waiter can make a second token just
+    // after another took the first. Whoever sees another live holder after its own rename gives way (at most
+    // one goes on, or neither: both try again after a random pause).
+    const alone = async (): Promise<boolean> => {
+      if (!transient || !this.heldByAnother(free, mine)) return true;
+      rmSync(mine, { force: true });
+      await sleep(1 + Math.floor(Math.random() * 4));
+      return false;
+    };
     const started = Date.now();
     let missingSince: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         renameSync(free, mine);
-        return release;
+        if (await alone()) return release;
+        continue;
       } catch (error) {
         if (!isCode(error, 'ENOENT')) throw error;
       }
@@ -252,7 +262,7 @@ export class NodeFiles implements Files {
       if (holder.stale) {
         try {
           renameSync(holder.file, mine);
-          return release;
+          if (await alone()) return release;
         } catch (error) {
           if (!isCode(error, 'ENOENT')) throw error; // another waiter took it over first
         }
@@ -264,10 +274,21 @@ export class NodeFiles implements Files {
     }
   }
 
+  /** Whether a live process other than this holder (`mine`) holds a token of the lock too. */
+  private heldByAnother(free: string, mine: string): boolean {
+    return this.holders(free).some((h) => h.file !== mine && !h.stale);
+  }
+
   /** The held token of a lock, if any, and whether its holder is gone. */
   private holder(free: string): { file: string; stale: boolean } | undefined {
+    return this.holders(free)[0];
+  }
+
+  /** Every held token of a lock (one, but for the moment a transient lock's waiters sort out two). */
+  private holders(free: string): { file: string; stale: boolean }[] {
     const dir = dirname(free);
     const prefix = `${free.slice(dir.length + 1)}.`;
+    const found: { file: string; stale: boolean }[] = [];
     for (const name of readdirSync(dir)) {
       if (!name.startsWith(prefix)) continue;
       const pid = Number(name.slice(prefix.length).split('.')[0]);
@@ -275,11 +296,11 @@ export class NodeFiles implements Files {
       try {
         // A rename updates ctime: how long the token has been held.
         const heldFor = Date.now() - statSync(file).ctimeMs;
-        return { file, stale: !Number.isInteger(pid) || !alive(pid) || heldFor > STALE_LOCK_MS };
+        found.push({ file, stale: !Number.isInteger(pid) || !alive(pid) || heldFor > STALE_LOCK_MS });
       } catch (error) {
         if (!isCode(error, 'ENOENT')) throw error; // released meanwhile
       }
     }
-    return undefined;
+    return found;
   }
 }
