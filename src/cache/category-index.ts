@@ -428,11 +428,6 @@ export class CategoryIndex {
     await this.files.writeAtomic(this.path(INDEX_FILE), encoder.encode(`${JSON.stringify(snapshot, null, 2)}\n`));
   }
 
-  /** Bytes of every entry's file. */
-  totalBytes(): number {
-    return sumSizes(this.entries.values());
-  }
-
   /** The category's statistics in index.json's own shape (entries included), with `decided` puts counted in. */
   snapshot(decided: IndexEntry[] = []): IndexFile {
     const entries = new Map(this.entries);

@@ -7,6 +7,8 @@
 export const INDEX_FILE = 'index.json';
 /** Prefix of temporary files (a writer's file before its rename into place). */
 export const TEMP_PREFIX = '.tmp-';
+/** Where repair sets damaged files aside (`<root>/.quarantine/<category>/`): a folder no reader looks into. */
+export const QUARANTINE_DIR = '.quarantine';
 /** Prefix of an unreadable index.json kept for the user to look at when a rebuilt one replaces it. */
 export const DAMAGED_INDEX_PREFIX = `.${INDEX_FILE}.damaged-`;
 
@@ -38,6 +40,11 @@ export function parseDataFileName(name: string): { key: string; ext: string } | 
   const dot = plain.lastIndexOf('.');
   if (dot <= 0) return undefined;
   return { key: plain.slice(0, dot), ext: plain.slice(dot + 1) };
+}
+
+/** A data file's extension, without the dot ('npz' for 'kernel_0.5.npz'). */
+export function fileExtension(file: string): string {
+  return file.slice(file.lastIndexOf('.') + 1);
 }
 
 /** The hidden file describing a data file that cannot describe itself (.json, .dat; large .npz descriptions). */

@@ -13,7 +13,7 @@ import { dataFileName, sidecarName } from './layout.js';
 import { removeLeftovers } from './leftovers.js';
 import { entryNeedsSidecar, sidecarBytes } from './self-description.js';
 import { isUndescribed } from './python-entries.js';
-import { classifyValue, decodeValue, describeStoredFile, encodeValue, type Compression } from './values.js';
+import { classifyValue, decodeValue, encodeValue, entryDescription, type Compression } from './values.js';
 import type { Crc32 } from './formats/zip.js';
 import { validateCategory, type CategoryReport } from './validate.js';
 
@@ -274,9 +274,8 @@ export class CacheManagerCore {
    * @throws {CacheError} (code 'EFORMAT') when the file is not a value this cache can read.
    */
   private describe(category: string, entry: IndexEntry, bytes: Uint8Array): Record<string, unknown> {
-    if (!isUndescribed(entry)) return entry.value;
-    const found = describeStoredFile(bytes, entry.file.slice(entry.file.lastIndexOf('.') + 1), this.categories[category]);
-    if (found) return found.value;
+    const found = entryDescription(entry, bytes, this.categories[category]);
+    if (found) return found;
     throw new CacheError('EFORMAT', `${category}/${entry.key}: ${entry.file} is not a value this cache can read `
       + '(a format or dtype it does not know); the file is left as it is', { category, key: entry.key, path: `${this.root}/${category}/${entry.file}` });
   }
@@ -288,9 +287,9 @@ export class CacheManagerCore {
    */
   async describeEntry(category: string, entry: IndexEntry): Promise<Record<string, unknown> | undefined> {
     this.index('describeEntry', category);
-    if (!isUndescribed(entry)) return entry.value;
+    if (!isUndescribed(entry)) return entry.value; // no need to read the file
     const bytes = await this.files.read(`${category}/${entry.file}`);
-    return bytes === undefined ? undefined : describeStoredFile(bytes, entry.file.slice(entry.file.lastIndexOf('.') + 1), this.categories[category])?.value;
+    return bytes === undefined ? undefined : entryDescription(entry, bytes, this.categories[category]);
   }
 
   /**
@@ -438,7 +437,7 @@ export class CacheManagerCore {
     for (const [name, index] of this.indexes) {
       await index.refresh();
       categories[name] = index.snapshot(await this.decidedPuts(name, index));
-      bytes += categories[name].total_size_mb === 0 ? 0 : Object.values(categories[name].entries).reduce((n, e) => n + e.size_bytes, 0);
+      for (const entry of Object.values(categories[name].entries)) bytes += entry.size_bytes;
     }
     return { total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories };
   }
@@ -501,7 +500,8 @@ export class CacheManagerCore {
     for (const [name, index] of this.indexes) {
       const started = Date.now();
       categories[name] = await validateCategory({
-        files: this.files, index, category: name, spec: this.categories[name], entryChecksum: this.entryChecksum, repair, onEntryChecked,
+        files: this.files, index, category: name, spec: this.categories[name], entryChecksum: this.entryChecksum,
+        fileHolds: (e) => this.fileHolds(name, e), repair, onEntryChecked,
       });
       timings[name] = Date.now() - started;
     }
@@ -576,7 +576,6 @@ export class CacheManagerCore {
   async settleBackground(): Promise<void> {
     await this.background.settle();
   }
-
 
   /**
    * Waits for memoize's background writes, writes the bookkeeping and folds each journal into its

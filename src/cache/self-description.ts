@@ -6,6 +6,8 @@
 
 import type { IndexEntry } from './category-index.js';
 import { isPlainObject } from './formats/json.js';
+import { fileExtension } from './layout.js';
+import { isUndescribed } from './python-entries.js';
 import { decodeSafetensors } from './formats/safetensors.js';
 import { MAX_ZIP_COMMENT, readZipComment } from './formats/zip.js';
 
@@ -70,8 +72,7 @@ export function describedBy(entry: Pick<IndexEntry, 'value' | 'metadata'>): Self
 /** Whether an entry's file has (or should have) a sidecar. */
 export function entryNeedsSidecar(entry: Pick<IndexEntry, 'file' | 'value' | 'metadata'>): boolean {
   // An entry another writer made (the Python cache) is described by its own files, not ours.
-  if (typeof entry.value?.kind !== 'string') return false;
-  return needsSidecar(entry.file.slice(entry.file.lastIndexOf('.') + 1), describedBy(entry));
+  return !isUndescribed(entry) && needsSidecar(fileExtension(entry.file), describedBy(entry));
 }
 
 /** The sidecar file's bytes for the data file whose checksum is given. */

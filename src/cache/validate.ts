@@ -8,12 +8,10 @@ import type { CategoryIndex, IndexEntry } from './category-index.js';
 import { nowIso } from './category-index.js';
 import type { Files } from './files.js';
 import { KEY_PATTERN } from './keys.js';
-import { INDEX_FILE, nameKind, parseDataFileName, sidecarName, sidecarTarget } from './layout.js';
+import { INDEX_FILE, QUARANTINE_DIR, nameKind, parseDataFileName, sidecarName, sidecarTarget } from './layout.js';
 import { describedBy, entryNeedsSidecar, readSidecar, sidecarBytes } from './self-description.js';
-import { companionName, isUndescribed } from './python-entries.js';
-import { decodeValue, describeStoredFile } from './values.js';
-
-const extension = (file: string) => file.slice(file.lastIndexOf('.') + 1);
+import { companionName } from './python-entries.js';
+import { decodeValue, describeStoredFile, entryDescription } from './values.js';
 
 export type Problem =
   | 'index_unreadable'      // index.json is not valid JSON of the expected shape
@@ -52,6 +50,8 @@ interface Context {
   spec: CategorySpec;
   /** The index's checksum field for the bytes ('sha256:<hex>'). */
   entryChecksum: (bytes: Uint8Array) => string;
+  /** Whether an entry's file holds exactly the bytes its checksum names. */
+  fileHolds: (entry: IndexEntry) => Promise<boolean>;
   repair: boolean;
   /** Called as each index entry is taken up for checking (for progress reports). */
   onEntryChecked?: () => void;
@@ -74,7 +74,7 @@ async function check(ctx: Context): Promise<CategoryReport> {
   const path = (name: string) => `${category}/${name}`;
   await index.refresh();
   // Under the lock no save is in progress: a put without its commit is a writer that died.
-  if (repair) await index.settlePending(async (e) => { const b = await files.read(path(e.file)); return b !== undefined && entryChecksum(b) === e.checksum; });
+  if (repair) await index.settlePending(ctx.fileHolds);
   const report: CategoryReport = { entries: index.all().length, problems: [], kept: [], quarantined: [], actions: [], repaired: false };
   if (index.damaged) report.problems.push({ problem: 'index_unreadable', file: INDEX_FILE, repair: 'rebuild index' });
   for (const key of index.unsafe.keys()) report.kept.push({ reason: 'unsafe_key', key, detail: 'an index.json entry whose key would name a path outside the category folder: never read' });
@@ -99,8 +99,7 @@ async function check(ctx: Context): Promise<CategoryReport> {
       continue;
     }
     try {
-      const description = isUndescribed(version!) ? describeStoredFile(bytes, extension(entry.file), ctx.spec)?.value : version!.value;
-      decodeValue(bytes, description ?? {}, `${category}/${entry.key}`);
+      decodeValue(bytes, entryDescription(version!, bytes, ctx.spec) ?? {}, `${category}/${entry.key}`);
     } catch (error) {
       // Intact (its checksum matches) but not understood, e.g. written by a newer version: left as it is.
       report.kept.push({ reason: 'undecodable', key: entry.key, file: entry.file, detail: (error as Error).message });
@@ -168,9 +167,6 @@ async function check(ctx: Context): Promise<CategoryReport> {
   report.repaired = true;
   return report;
 }
-
-/** Where damaged files go instead of being deleted: a folder of the root that no reader looks into. */
-export const QUARANTINE_DIR = '.quarantine';
 
 /**
  * Moves a damaged file to `<root>/.quarantine/<category>/`, under a name that says when, so that what a user

@@ -7,6 +7,9 @@
 import { describe } from '../_args.js';
 import type { CsrMatrix } from '../kernels/csr.js';
 import type { CategorySpec } from './categories.js';
+import type { IndexEntry } from './category-index.js';
+import { fileExtension } from './layout.js';
+import { isUndescribed } from './python-entries.js';
 import { decodeJson, findJsonProblem, isPlainJson, isPlainObject, jsonBytes, type JsonValue } from './formats/json.js';
 import { isTypedArray, npyDescr, type NdArray, type TypedArray, type TypedArrayConstructor } from './formats/npy.js';
 import { decodeNpz, encodeNpz, type NpzCompression } from './formats/npz.js';
@@ -216,6 +219,14 @@ export function decodeValue(bytes: Uint8Array, description: Record<string, unkno
     default:
       throw new Error(`${what}: unknown stored value kind ${describe(description.kind)} (written by a newer dase-cache?)`);
   }
+}
+
+/**
+ * How to read an entry's file: its own description, or for an entry written without one (the Python cache),
+ * what the file's content says; undefined when the file cannot be read back.
+ */
+export function entryDescription(entry: Pick<IndexEntry, 'file' | 'value'>, bytes: Uint8Array, spec: CategorySpec): Record<string, unknown> | undefined {
+  return isUndescribed(entry) ? describeStoredFile(bytes, fileExtension(entry.file), spec)?.value : entry.value;
 }
 
 /**

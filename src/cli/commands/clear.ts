@@ -3,7 +3,7 @@
 
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { QUARANTINE_DIR } from '../../cache/validate.js';
+import { QUARANTINE_DIR } from '../../cache/layout.js';
 import type { Command } from '../command.js';
 import { confirm } from '../confirm.js';
 import { checkKeyArg } from '../context.js';
