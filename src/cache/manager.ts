@@ -16,6 +16,10 @@ import { isUndescribed } from './python-entries.js';
 import { classifyValue, decodeValue, encodeValue, entryDescription, type Compression } from './values.js';
 import type { Crc32 } from './formats/zip.js';
 import { validateCategory, type CategoryReport } from './validate.js';
+import type { RemoteBackend } from '../remote/backend.js';
+import { resolveRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } from '../remote/options.js';
+import { RemoteTier, type Publication, type RemoteStats } from '../remote/tier.js';
+import { appendRemoteCounts, readRemoteCounts, type RemoteTotals } from '../remote/counts-log.js';
 
 /** A category's index, as index.json holds it. */
 export type CategoryStats = IndexFile;
@@ -24,6 +28,8 @@ export interface CacheStats {
   total_categories: number;
   total_size_mb: number;
   categories: Record<string, CategoryStats>;
+  /** The remote tier's counts, when the cache has a remote. */
+  remote?: RemoteStats;
 }
 
 export interface SaveOptions {
@@ -48,12 +54,20 @@ export interface CacheManagerOptions {
    * counts written (ms); default 2000: outside readers of index.json see a change within about that long.
    */
   flushIntervalMs?: number;
+  /**
+   * A remote cache shared by many machines: a local miss asks it (every download verified by its SHA-256), and
+   * saves are published to it in the background. `redis://`, `rediss://`, or `http(s)://` in the layout of
+   * Bazel's remote cache (/cas/, /ac/); in Node, $DASE_CACHE_REMOTE when absent (false: none).
+   */
+  remote?: string | RemoteOptions | false;
 }
 
 /** What each platform gives the cache: its fastest SHA-256 (hex) and, where it has one, a native CRC-32. */
 export interface CachePlatform {
   checksum: (bytes: Uint8Array) => string;
   crc32?: Crc32;
+  /** Opens the backend of a remote option (Node: Redis and HTTP; browsers: HTTP). */
+  openRemote?: (options: ResolvedRemoteOptions) => RemoteBackend;
 }
 
 // Reads retried while concurrent saves keep replacing the file under a reader.
@@ -72,10 +86,12 @@ export class CacheManagerCore {
   private readonly flushIntervalMs: number;
   private readonly background = new BackgroundWorkSet();
   private closed = false;
+  /** The shared remote cache, when there is one (for memoize and the `remote` commands). */
+  readonly remote: RemoteTier | undefined;
 
   constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
     const opts = optionsObject('CacheManager', options);
-    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs']);
+    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'remote']);
     this.files = files;
     this.checksum = platform.checksum;
     this.crc32 = platform.crc32;
@@ -86,6 +102,11 @@ export class CacheManagerCore {
       throw new RangeError(`CacheManager: expected flushIntervalMs to be a positive number, got ${describe(opts.flushIntervalMs)}`);
     }
     for (const name of Object.keys(this.categories)) this.indexes.set(name, new CategoryIndex(files, name));
+    const remote = resolveRemoteOptions(opts.remote);
+    if (remote) {
+      if (!platform.openRemote) throw new RangeError('CacheManager: this platform cannot open a remote cache');
+      this.remote = new RemoteTier(platform.openRemote(remote), remote, this.checksum);
+    }
   }
 
   /** Creates the root, each category's folder and its index.json, once, on first use. */
@@ -134,11 +155,19 @@ export class CacheManagerCore {
    */
   async save(category: string, key: string, value: unknown, options: SaveOptions = {}): Promise<string> {
     const where = 'save';
-    const index = this.index(where, category);
+    this.index(where, category);
     checkKey(where, key);
-    const opts = optionsObject(where, options);
+    const opts = optionsObject(where, options) as SaveOptions;
     knownKeys(where, opts, ['metadata', 'compression']);
-    const encoded = encodeValue(where, this.categories[category], value, opts as SaveOptions, this.crc32);
+    const entry = await this.store(where, category, key, value, opts);
+    void this.publish(where, category, value, entry, opts.compression);
+    return `${this.root}/${category}/${entry.file}`;
+  }
+
+  /** Writes a value's file and its journal lines (save's work, without publishing to the remote). @returns its entry. */
+  private async store(where: string, category: string, key: string, value: unknown, opts: SaveOptions): Promise<IndexEntry> {
+    const index = this.index(where, category);
+    const encoded = encodeValue(where, this.categories[category], value, opts, this.crc32);
     await this.ready();
     const now = nowIso();
     const file = dataFileName(key, encoded.ext);
@@ -174,10 +203,73 @@ export class CacheManagerCore {
       });
     } catch (error) {
       for (const temp of [dataTemp, sidecarTemp]) if (temp) await this.files.remove(temp).catch(() => false);
-      throw writeFailure(`save ${category}/${key}`, error, { category, key, path: `${this.root}/${category}/${file}` });
+      throw writeFailure(`${where} ${category}/${key}`, error, { category, key, path: `${this.root}/${category}/${file}` });
     }
     this.startTimer();
-    return `${this.root}/${category}/${file}`;
+    return entry;
+  }
+
+  /**
+   * Publishes a saved entry to the remote in the background. The blob is the value's file without the metadata
+   * (which the manifest carries), so that two machines that computed the same result store one blob.
+   * @returns whether it was published (false without a writable remote, or when it was not uploaded).
+   */
+  private publish(where: string, category: string, value: unknown, entry: IndexEntry, compression?: Compression): Promise<boolean> {
+    if (!this.remote?.publishes(0)) return Promise.resolve(false);
+    const blob = encodeValue(where, this.categories[category], value, { compression }, this.crc32);
+    const publication: Publication = {
+      bytes: blob.bytes, ext: blob.ext, value: blob.description, created_at: entry.created_at,
+      ...(entry.metadata ? { metadata: entry.metadata } : {}),
+    };
+    return this.remote.publish(category, entry.key, publication);
+  }
+
+  /**
+   * Publishes the local entry of a key to the remote (for `dase-cache remote push`), its file verified first.
+   * @returns whether it was published.
+   * @throws {CacheMissError|IntegrityError} as load does.
+   */
+  async publishEntry(category: string, key: string): Promise<boolean> {
+    const { value, entry } = await this.loadEntry(category, key, { touch: false, where: 'publishEntry', remote: false });
+    return this.publish('publishEntry', category, value, entry);
+  }
+
+  /** What the remote did for this root, summed over every process that closed a CacheManager on it, per remote URL. */
+  async remoteHistory(): Promise<Record<string, RemoteTotals>> {
+    return readRemoteCounts(this.files);
+  }
+
+  /**
+   * The key's entry from the remote: its blob verified by SHA-256, decoded, and written to the local cache
+   * like a save (but not published back). @returns undefined for a remote miss (or no remote); a value
+   * that cannot be stored locally (a full disk) is still returned.
+   */
+  async fetchRemote(category: string, key: string, where = 'fetchRemote'): Promise<{ value: unknown; entry: IndexEntry } | undefined> {
+    this.index(where, category);
+    checkStoredKey(where, key);
+    const got = await this.remote?.fetch(category, key);
+    if (!got) return undefined;
+    const { manifest, bytes } = got;
+    let value: unknown;
+    try {
+      value = decodeValue(bytes, manifest.value, `${category}/${key}`);
+      this.checkStorable(category, value, where);
+    } catch {
+      return this.remote!.reject(category, key, 'its blob is not a value this category holds');
+    }
+    const metadata = manifest.metadata;
+    try {
+      return { value, entry: await this.store(where, category, key, value, metadata ? { metadata } : {}) };
+    } catch {
+      // The local copy could not be written (a full disk): the verified value is good all the same.
+      return {
+        value, entry: {
+          key, created_at: manifest.created_at, size_bytes: bytes.length, access_count: 0, last_accessed: null,
+          checksum: `sha256:${manifest.blob.sha256}`, file: dataFileName(key, manifest.blob.ext), value: manifest.value,
+          ...(metadata ? { metadata } : {}),
+        },
+      };
+    }
   }
 
   /**
@@ -224,11 +316,11 @@ export class CacheManagerCore {
    * The value saved under the key together with the index entry it was verified against (so its metadata
    * describes exactly these bytes, even while other processes save the key again).
    * @param options - `touch: false` leaves the access count and time alone (for tools that only look);
-   *   `where` names the caller in error messages.
+   *   `where` names the caller in error messages; `remote: false` does not ask the remote on a local miss.
    * @throws {CacheMissError} (code 'ENOENT') when there is no such entry.
    * @throws {IntegrityError} (code 'EINTEGRITY') when the file does not match its checksum.
    */
-  async loadEntry(category: string, key: string, options: { touch?: boolean; where?: string } = {}): Promise<{ value: unknown; entry: IndexEntry }> {
+  async loadEntry(category: string, key: string, options: { touch?: boolean; where?: string; remote?: boolean } = {}): Promise<{ value: unknown; entry: IndexEntry }> {
     const where = options.where ?? 'loadEntry';
     const index = this.index(where, category);
     checkStoredKey(where, key);
@@ -239,7 +331,11 @@ export class CacheManagerCore {
       await index.refresh();
       const entry = index.get(key);
       const pending = index.getPending(key);
-      if (!entry && !pending) throw new CacheMissError(category, key);
+      if (!entry && !pending) {
+        const fetched = options.remote === false ? undefined : await this.fetchRemote(category, key, where);
+        if (fetched) return fetched;
+        throw new CacheMissError(category, key);
+      }
       // A save in progress (or one whose writer died before its rename): the file holds either version.
       const candidates = [pending, entry].filter((e): e is IndexEntry => e !== undefined);
       // Every rename into place is journalled before it happens: if the index has not changed since a read
@@ -439,7 +535,7 @@ export class CacheManagerCore {
       categories[name] = index.snapshot(await this.decidedPuts(name, index));
       for (const entry of Object.values(categories[name].entries)) bytes += entry.size_bytes;
     }
-    return { total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories };
+    return { total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories, ...(this.remote ? { remote: this.remote.stats() } : {}) };
   }
 
   /** Removes every entry of a category. @returns the number of entries removed. */
@@ -551,7 +647,7 @@ export class CacheManagerCore {
 
   /** Whether index.json lags what this process did (access counts included), or background writes are still to come. */
   lagging(): boolean {
-    return this.background.size > 0 || (this.opening !== undefined && [...this.indexes.values()].some((i) => i.lagging()));
+    return this.background.size > 0 || this.remote?.busy === true || (this.opening !== undefined && [...this.indexes.values()].some((i) => i.lagging()));
   }
 
   /** Whether some index.json lacks saves or deletes this process made, or background writes are still to come. */
@@ -575,11 +671,13 @@ export class CacheManagerCore {
   /** Waits for the background work registered so far (and any it starts), starting queued work at once. */
   async settleBackground(): Promise<void> {
     await this.background.settle();
+    await this.remote?.settled();
   }
 
   /**
-   * Waits for memoize's background writes, writes the bookkeeping and folds each journal into its
-   * index.json, and stops the timer; later calls are refused with code 'ECLOSED'.
+   * Waits for memoize's background writes and the uploads to the remote, writes the bookkeeping and folds each
+   * journal into its index.json, stops the timer and closes the remote's connections; later calls are refused
+   * with code 'ECLOSED'.
    * @throws {CacheError} with the file system's code when an index cannot be written (a full disk): the cache
    *   is closed all the same, and its journals keep every acknowledged change for the next manager to fold in.
    */
@@ -592,8 +690,10 @@ export class CacheManagerCore {
       // Also when this manager was never used: an earlier one may have left its journal for the next to fold
       // in (a failed close on a full disk). Only a root that holds nothing is not created.
       if (this.opening || (await this.files.list('')).length > 0) await this.checkpoint();
+      if (this.remote && this.opening) await appendRemoteCounts(this.files, this.remote.stats()).catch(() => undefined);
     } finally {
       this.closed = true;
+      await this.remote?.close();
     }
   }
 }

@@ -43,7 +43,8 @@ export interface MemoizeOptions<A extends unknown[]> {
 export interface MemoCall<R> {
   value: R;
   key: string;
-  source: 'memory' | 'disk' | 'computed';
+  /** 'remote': another machine's result, from the cache's remote (verified, and now in the local cache too). */
+  source: 'memory' | 'disk' | 'remote' | 'computed';
   /** Milliseconds the call took. */
   ms: number;
   /** Milliseconds the function took, when it ran. */
@@ -56,13 +57,15 @@ export interface MemoCall<R> {
   stored?: boolean;
   /** True while the result's background write is queued or running. */
   storing?: boolean;
-  /** True when another process held the key's claim and this call waited for it. */
+  /** True when another process (or, with a Redis remote, another machine) held the key and this call waited for it. */
   waited?: boolean;
 }
 
 export interface MemoStats {
   memory: number;
   disk: number;
+  /** Results another machine computed, from the cache's remote. */
+  remote: number;
   computed: number;
   stored: number;
   /** Computed results policy 'auto' kept off the disk because loading them would be slower. */
@@ -83,6 +86,8 @@ export interface Memoized<A extends unknown[], R> {
 const DEFAULT_WAIT_MS = 120_000;
 // 'auto' stores a result when computing it took this many times the estimated load.
 const STORE_MARGIN = 2;
+
+type Hit = { value: unknown; source: 'disk' | 'remote' };
 
 const sharedTiers = new WeakMap<object, MemoryTier>();
 const loadCosts = new WeakMap<object, LoadCostModel>();
@@ -151,7 +156,7 @@ export function memoize<A extends unknown[], R>(
   const onWriteError = options.onWriteError
     ?? ((error: unknown) => console.warn(`dase-cache memoize(${name}): a result could not be written to the cache: ${(error as Error)?.message ?? error}`));
   const where = `memoize(${name})`;
-  const stats: MemoStats = { memory: 0, disk: 0, computed: 0, stored: 0, keptInMemory: 0 };
+  const stats: MemoStats = { memory: 0, disk: 0, remote: 0, computed: 0, stored: 0, keptInMemory: 0 };
   const flights = new Map<string, Promise<MemoCall<Awaited<R>>>>();
   const writes = new Set<Promise<void>>();
   // Whether the last computed result was worth storing: if not, 'auto' skips the cross-process claim,
@@ -166,12 +171,16 @@ export function memoize<A extends unknown[], R>(
     return canonicalKey(name, args, (bytes) => cache.digest(bytes));
   };
 
-  async function fromDisk(key: string, expected: Record<string, string>): Promise<{ value: unknown } | undefined> {
+  /** The key's current result from the local cache, else from the remote (another machine's). */
+  const fromStores = (key: string, expected: Record<string, string>) => fromDisk(key, expected, { onMiss: () => fromRemote(key, expected) });
+
+  /** The key's current result from the local cache; a key it has no entry for goes to `onMiss`. */
+  async function fromDisk(key: string, expected: Record<string, string>, { onMiss }: { onMiss?: () => Promise<Hit | undefined> } = {}): Promise<Hit | undefined> {
     let entry: IndexEntry;
     try {
       entry = await cache.entry(where, category, key);
     } catch (error) {
-      if (error instanceof CacheMissError) return undefined;
+      if (error instanceof CacheMissError) return onMiss?.();
       throw error;
     }
     if (!isCurrent(entry, expected)) return undefined;
@@ -181,10 +190,10 @@ export function memoize<A extends unknown[], R>(
     }
     const started = now();
     try {
-      const loaded = await cache.loadEntry(category, key, { where });
+      const loaded = await cache.loadEntry(category, key, { where, remote: false });
       if (!isCurrent(loaded.entry, expected)) return undefined;
       loadCost.observe(loaded.entry.size_bytes, now() - started);
-      return { value: loaded.value };
+      return { value: loaded.value, source: 'disk' };
     } catch (error) {
       // Gone meanwhile, or damaged: compute it again, and the new result replaces the damaged one.
       if (error instanceof CacheMissError || error instanceof IntegrityError) return undefined;
@@ -192,29 +201,50 @@ export function memoize<A extends unknown[], R>(
     }
   }
 
+  async function fromRemote(key: string, expected: Record<string, string>): Promise<Hit | undefined> {
+    const fetched = await cache.fetchRemote(category, key, where);
+    return fetched && isCurrent(fetched.entry, expected) ? { value: fetched.value, source: 'remote' } : undefined;
+  }
+
   async function resolve(key: string, args: A, started: number): Promise<MemoCall<Awaited<R>>> {
     const expected = policy === 'never' ? {} : identity(options.version);
     const done = (value: unknown, source: MemoCall<R>['source'], extra: Omit<Partial<MemoCall<R>>, 'value'> = {}): MemoCall<Awaited<R>> =>
       ({ value: value as Awaited<R>, key, source, ms: now() - started, ...extra });
-    const served = (hit: { value: unknown }, extra: { waited?: boolean } = {}) => {
+    const served = (hit: Hit, extra: { waited?: boolean } = {}) => {
       memory.set(memoryKey(key), hit.value);
-      stats.disk++;
-      return done(hit.value, 'disk', extra);
+      stats[hit.source]++;
+      return done(hit.value, hit.source, extra);
     };
 
     if (policy !== 'never') {
-      const hit = await fromDisk(key, expected);
+      const hit = await fromStores(key, expected);
       if (hit) return served(hit);
     }
     let release: (() => Promise<void>) | undefined;
     let waited = false;
     if (policy === 'always' || (policy === 'auto' && lastWorthStoring)) {
       ({ release, waited } = await cache.claim(category, key, { timeoutMs: waitMs }));
-      // Another process may have stored it while this one waited (or between the look and the claim).
-      const hit = await fromDisk(key, expected).catch(async (error) => { await release?.(); throw error; });
+      // Another process may have stored it while this one waited (or between the look and the claim); the
+      // remote is asked again only after a wait (single flight across machines looks at it on its own).
+      const hit = await (waited ? fromStores(key, expected) : fromDisk(key, expected)).catch(async (error) => { await release?.(); throw error; });
       if (hit) {
         await release?.();
         return served(hit, { waited });
+      }
+      // Across machines (a Redis remote): one computes, the others wait for its result on the remote.
+      if (cache.remote?.coordinates) {
+        const flight = await cache.remote.singleFlight(category, key, waitMs, () => fromRemote(key, expected))
+          .catch(async (error) => { await release?.(); throw error; });
+        waited ||= flight.waited;
+        if (flight.hit) {
+          await release?.();
+          return served(flight.hit, { waited });
+        }
+        const local = release;
+        if (flight.release) {
+          const remote = flight.release;
+          release = async () => { try { await remote(); } finally { await local?.(); } };
+        }
       }
     }
     let handedOver = false;

@@ -7,6 +7,7 @@ import type { Files } from '../cache/files.js';
 import { checksum } from './browser.js';
 import { MemoryFiles } from './memory-files.js';
 import { OpfsFiles, opfsUnavailable } from './opfs-files.js';
+import { openRemote } from '../remote/open-remote.js';
 
 export interface BrowserCacheManagerOptions extends CacheManagerOptions {
   /** The cache's folder in the origin-private file system ('/'-separated to nest it); default 'dase-cache'. */
@@ -65,14 +66,14 @@ export class CacheManager extends CacheManagerCore {
 
   constructor(options: BrowserCacheManagerOptions = {}) {
     const opts = optionsObject('CacheManager', options);
-    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'storage', 'persist']);
+    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'storage', 'persist', 'remote']);
     // The core knows its own options only: the storage choice stays here.
     const { storage, persist, ...common } = opts as BrowserCacheManagerOptions;
     if (persist !== undefined && typeof persist !== 'boolean') {
       throw new TypeError(`CacheManager: expected options.persist to be a boolean, got ${describe(persist)}`);
     }
     const files = openFiles(storage, resolveRoot(common.root));
-    super(files, { checksum }, common);
+    super(files, { checksum, openRemote: (resolved) => openRemote(resolved, {}) }, common);
     // Asked once, by the user's choice: browsers may show a prompt, or decide from the site's engagement.
     if (persist) this.persistence = requestPersistence();
   }

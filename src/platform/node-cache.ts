@@ -12,10 +12,14 @@ import { CacheManagerCore, type CacheManagerOptions } from '../cache/manager.js'
 import type { ExitJob } from './exit-worker.js';
 import { checksum } from './node.js';
 import { NodeFiles } from './node-files.js';
+import { openRemote } from '../remote/open-remote.js';
+import { RedisBackend } from '../remote/redis.js';
 
 export interface NodeCacheManagerOptions extends CacheManagerOptions {
   /** The cache root folder; default: env DASE_CACHE_DIR, else './cache'. */
   root?: string;
+  /** A shared remote cache (see CacheManagerOptions.remote); default: env DASE_CACHE_REMOTE, else none. */
+  remote?: CacheManagerOptions['remote'];
 }
 
 // How long process exit may take to finish a cache's work in a process of its own.
@@ -94,7 +98,11 @@ function resolveRoot(root: unknown): string {
 export class CacheManager extends CacheManagerCore {
   constructor(options: NodeCacheManagerOptions = {}) {
     const root = resolveRoot((options as { root?: unknown } | null)?.root);
-    super(new NodeFiles(root), { checksum, crc32: (data, previous) => crc32(data, previous) }, options);
+    const remote = (options as { remote?: unknown } | null)?.remote ?? process.env.DASE_CACHE_REMOTE;
+    super(new NodeFiles(root), {
+      checksum, crc32: (data, previous) => crc32(data, previous),
+      openRemote: (resolved) => openRemote(resolved, { redis: (o) => new RedisBackend(o) }),
+    }, { ...options, ...(remote === undefined ? {} : { remote }) } as CacheManagerOptions);
     open.add(this);
     installExitHooks();
   }

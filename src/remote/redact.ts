@@ -1,0 +1,47 @@
+// Credentials out of remote URLs: the only form of a URL that may appear in a message, a statistic or a log.
+
+// Query parameters that carry secrets in the URL forms some clients accept (`redis://host?password=...`).
+const SECRET_PARAMS = /^(password|pass|pwd|token|access_token|secret|key|auth|sig|signature)$/i;
+
+/**
+ * A URL with its credentials replaced by `***`: the password of the userinfo (the user stays, it says which
+ * account was refused), and the values of secret-looking query parameters. A Redis URL with a user and no
+ * password is the legacy `redis://password@host` form, so that lone user is redacted too. A string that does
+ * not parse as a URL keeps only what precedes a possible `user:password@`.
+ * @param url a remote URL (redis, rediss, http, https), credentials included.
+ * @returns the same URL without secrets.
+ * @example
+ * redactUrl('redis://cache:s3cret@10.0.0.5:6379/2'); // 'redis://cache:***@10.0.0.5:6379/2'
+ * redactUrl('https://ci:tok@cache.example/ns');        // 'https://ci:***@cache.example/ns'
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not a URL: still never echo what looks like userinfo.
+    return url.replace(/\/\/[^/@\s]*@/, '//***@');
+  }
+  const redis = parsed.protocol === 'redis:' || parsed.protocol === 'rediss:';
+  if (parsed.password) parsed.password = '***';
+  else if (parsed.username && redis) parsed.username = '***';
+  for (const name of [...parsed.searchParams.keys()]) {
+    if (SECRET_PARAMS.test(name)) parsed.searchParams.set(name, '***');
+  }
+  return parsed.href;
+}
+
+/**
+ * Removes every occurrence of the secrets from a text (a server's or a library's message may quote them).
+ * @param text the message.
+ * @param secrets the password, token... (empty ones are ignored).
+ * @returns the text with each secret replaced by `***`.
+ */
+export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Very short secrets would turn ordinary words into stars; they cannot be told apart from text anyway.
+    if (secret && secret.length >= 3) out = out.split(secret).join('***');
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+// Moving whole categories between the local cache and its remote, for `dase-cache remote push` and `pull`:
+// push publishes what the local cache holds (each file verified first), pull prefetches what the remote has.
+
+import { CacheError } from '../cache/errors.js';
+import type { CacheManagerCore } from '../cache/manager.js';
+import type { Manifest } from './manifest.js';
+
+/** Uploads or downloads in flight at once: enough to keep a link busy, few enough to bound the memory held. */
+const WINDOW = 8;
+
+export interface SyncReport {
+  /** Entries copied (published, or fetched and verified). */
+  copied: number;
+  /** Entries left alone: already local (pull), or not published (push: read-only, over maxBytes, failed). */
+  skipped: number;
+  /** Entries that could not be read (push: a damaged local file) or verified (pull: refused downloads). */
+  failed: { category: string; key: string; reason: string }[];
+  bytes: number;
+}
+
+function requireRemote(cache: CacheManagerCore, what: string): NonNullable<CacheManagerCore['remote']> {
+  if (!cache.remote) throw new CacheError('ENOREMOTE', `${what}: the cache has no remote (pass remote, or set DASE_CACHE_REMOTE)`);
+  return cache.remote;
+}
+
+async function inWindows<T>(items: T[], run: (item: T) => Promise<void>, onProgress?: (done: number, total: number) => void): Promise<void> {
+  let done = 0;
+  for (let i = 0; i < items.length; i += WINDOW) {
+    await Promise.all(items.slice(i, i + WINDOW).map(async (item) => {
+      await run(item);
+      onProgress?.(++done, items.length);
+    }));
+  }
+}
+
+/**
+ * Publishes every entry of the local cache (or of one category) to the remote; blobs the remote already has
+ * are not sent again.
+ * @throws {CacheError} (code 'ENOREMOTE') without a remote; 'EREADONLY' for a read-only one.
+ */
+export async function pushToRemote(cache: CacheManagerCore, options: { category?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SyncReport> {
+  const remote = requireRemote(cache, 'remote push');
+  if (remote.readOnly) throw new CacheError('EREADONLY', `remote push: the remote ${remote.backend.url} is read-only here`);
+  const categories = options.category === undefined ? Object.keys(cache.categories) : [options.category];
+  const items: { category: string; key: string }[] = [];
+  for (const category of categories) for (const key of await cache.listKeys(category)) items.push({ category, key });
+  const report: SyncReport = { copied: 0, skipped: 0, failed: [], bytes: 0 };
+  const uploadedBefore = remote.stats().bytesUploaded;
+  await inWindows(items, async ({ category, key }) => {
+    try {
+      if (await cache.publishEntry(category, key)) report.copied++;
+      else report.skipped++;
+    } catch (error) {
+      report.failed.push({ category, key, reason: (error as Error).message });
+    }
+  }, options.onProgress);
+  report.bytes = remote.stats().bytesUploaded - uploadedBefore;
+  return report;
+}
+
+/**
+ * Fetches every entry the remote has (or those of one category) that the local cache lacks, each verified.
+ * @throws {CacheError} (code 'ENOREMOTE') without a remote; 'ENOLIST' when the remote cannot list its
+ *   entries (a plain HTTP cache without directory listings); RemoteError when it fails.
+ */
+export async function pullFromRemote(cache: CacheManagerCore, options: { category?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SyncReport> {
+  const manifests = (await listRemote(cache, 'remote pull')).filter((m) => options.category === undefined || m.category === options.category);
+  const report: SyncReport = { copied: 0, skipped: 0, failed: [], bytes: 0 };
+  await inWindows(manifests, async ({ category, key, blob }) => {
+    if (!Object.hasOwn(cache.categories, category) || await cache.exists(category, key)) {
+      report.skipped++;
+      return;
+    }
+    const rejectedBefore = cache.remote!.stats().rejected;
+    const fetched = await cache.fetchRemote(category, key, 'remote pull');
+    if (fetched) {
+      report.copied++;
+      report.bytes += blob.size;
+    } else if (cache.remote!.stats().rejected > rejectedBefore) {
+      report.failed.push({ category, key, reason: 'refused: the blob did not verify' });
+    } else {
+      report.skipped++; // evicted meanwhile
+    }
+  }, options.onProgress);
+  return report;
+}
+
+/**
+ * The manifests of every entry on the remote under this cache's prefix.
+ * @throws {CacheError} (code 'ENOREMOTE'/'ENOLIST'), RemoteError.
+ */
+export async function listRemote(cache: CacheManagerCore, what = 'remote ls'): Promise<Manifest[]> {
+  const remote = requireRemote(cache, what);
+  const manifests = await remote.list();
+  if (!manifests) {
+    throw new CacheError('ENOLIST', `${what}: the remote ${remote.backend.url} cannot list its entries `
+      + '(an HTTP cache needs directory listings in JSON, e.g. nginx "autoindex on; autoindex_format json;")');
+  }
+  return manifests;
+}
