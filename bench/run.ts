@@ -14,10 +14,12 @@ import { benchFractional } from './fractional.bench.js';
 import { benchGl } from './gl.bench.js';
 import { benchLaplacian } from './laplacian.bench.js';
 import { benchMemo } from './memo.bench.js';
+import { benchRemote, type DownMissResult } from './remote.bench.js';
 import { benchSha256 } from './sha256.bench.js';
+import { benchSweep, type SweepBenchResult } from './sweep.bench.js';
 
 // Timed comparisons, and the browser bundle's sizes (which have no baseline to be timed against).
-type BenchResult = ComparisonResult | BundleSize;
+type BenchResult = ComparisonResult | BundleSize | DownMissResult | SweepBenchResult;
 
 const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   sha256: benchSha256,
@@ -27,6 +29,8 @@ const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   csr: benchCsr,
   cache: benchCache,
   memo: benchMemo,
+  remote: benchRemote,
+  sweep: benchSweep,
   bundle: benchBundle,
 };
 

@@ -7,15 +7,18 @@
 // 5-point stencil (Dirichlet) from the stencil kernel.
 
 import {
-  cachedKernels, csrMatVec, memoize, type CachedKernels, type CsrMatrix, type MemoCall,
+  cachedKernels, csrMatVec, memoize, type CachedKernels, type CsrMatrix, type MemoCall, type MemoPolicy,
 } from '../src/core.js';
 import type { CacheManagerCore } from '../src/cache/manager.js';
 
 export interface DiffusionParams { alpha: number; grid: number; steps: number; dt: number }
 export const DEFAULT_PARAMS: Readonly<DiffusionParams> = { alpha: 0.5, grid: 64, steps: 600, dt: 1e-3 };
 
-/** One memoized step of the job: what it was, where it came from, what it cost. */
-export interface JobStep { label: string; key: string; source: MemoCall<unknown>['source']; ms: number; stored?: boolean }
+/**
+ * One memoized step of the job: what it was, where it came from, what it cost; `waited` when another process
+ * or machine held the key and this one waited for its result.
+ */
+export interface JobStep { label: string; key: string; source: MemoCall<unknown>['source']; ms: number; stored?: boolean; waited?: boolean }
 
 /** The simulation's result: SNAPSHOTS+1 frames of the field, their step numbers, the centre's history. */
 export interface DiffusionResult {
@@ -44,16 +47,19 @@ export function setup({ alpha, grid, dt }: DiffusionParams): { h: number; kappa:
   return { h, kappa: (STABILITY * h * h) / dt ** alpha };
 }
 
-/** The memoized pieces of the job on one cache, and their keys. */
-export function diffusionJob(cache: CacheManagerCore, params: DiffusionParams) {
+/**
+ * The memoized pieces of the job on one cache, and their keys. `policy` is memoize's, for every piece (the
+ * parameter sweep uses 'always', so that even the cheap kernels are shared between machines).
+ */
+export function diffusionJob(cache: CacheManagerCore, params: DiffusionParams, { policy }: { policy?: MemoPolicy } = {}) {
   const { alpha, grid, steps, dt } = checkParams(params);
   const { h, kappa } = setup(params);
-  const kernels: CachedKernels = cachedKernels(cache);
+  const kernels: CachedKernels = cachedKernels(cache, { policy });
   const simulation = memoize(async (a: number, g: number, n: number, step: number): Promise<DiffusionResult> => {
     const kernel = await kernels.fractionalKernel(a, step, n + 1);
     const lap = await kernels.laplacian([g, g], { spacing: h });
     return simulate(g, n, kappa, kernel, lap);
-  }, { cache, category: 'state_profiles', name: 'fractional-diffusion', version: '1' });
+  }, { cache, category: 'state_profiles', name: 'fractional-diffusion', version: '1', policy });
   const kernelArgs: [number, number, number] = [alpha, dt, steps + 1];
   const lapArgs: [number[], { spacing: number }] = [[grid, grid], { spacing: h }];
   const simulationArgs: [number, number, number, number] = [alpha, grid, steps, dt];
@@ -73,7 +79,9 @@ export function diffusionJob(cache: CacheManagerCore, params: DiffusionParams) {
     // Background writes belong to the job: it is over when they are.
     await Promise.all([simulation.settled(), ...Object.values(kernels).map((k) => k.settled())]);
     // Read once the writes are done: a call's `stored` turns true when its background write has finished.
-    const steps = calls.map(([label, category, call]): JobStep => ({ label, key: `${category}/${call.key}`, source: call.source, ms: call.ms, stored: call.stored }));
+    const steps = calls.map(([label, category, call]): JobStep => ({
+      label, key: `${category}/${call.key}`, source: call.source, ms: call.ms, stored: call.stored, ...(call.waited ? { waited: true } : {}),
+    }));
     return { steps, result, centreDerivative };
   }
 

@@ -134,11 +134,19 @@ async function waitUntilUp(launched: Launched, up: () => Promise<boolean>): Prom
 async function stopProcess(launched: Launched | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!launched || launched.child.exitCode !== null || launched.child.signalCode !== null) return;
   launched.child.kill(signal);
-  const timedOut = Symbol('timeout');
-  const result = await Promise.race([launched.exited, sleep(STOP_TIMEOUT_MS).then(() => timedOut)]);
-  if (result === timedOut) {
+  // The timers are cleared once the process exits, so that they keep no caller's process alive.
+  const within = async (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<'timeout'>((done) => { timer = setTimeout(() => done('timeout'), ms); });
+    try {
+      return await Promise.race([launched.exited.then(() => 'exited' as const), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  if (await within(STOP_TIMEOUT_MS) === 'timeout') {
     launched.child.kill('SIGKILL');
-    await Promise.race([launched.exited, sleep(STOP_TIMEOUT_MS)]);
+    await within(STOP_TIMEOUT_MS);
   }
 }
 

@@ -13,13 +13,13 @@ import { chooseJobs, PARALLEL_MIN_BYTES } from '../src/cli/warmup/pool.js';
 import type { WarmupItem } from '../src/cli/warmup/items.js';
 import { expectIndexAtRest } from './fixtures/index-at-rest.js';
 import { sleep } from './fixtures/util.js';
+import { fails, json, type Run } from './fixtures/cli-run.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(REPO, 'dist/cli/main.js');
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 const COMMANDS = ['ls', 'stats', 'info', 'clear', 'warmup', 'validate', 'gc'];
 
-interface Run { status: number | null; stdout: string; stderr: string }
 
 /** Runs the binary with pipes for stdin, stdout and stderr (so no terminal), the root in DASE_CACHE_DIR. */
 function cli(args: string[], root?: string): Run {
@@ -29,20 +29,7 @@ function cli(args: string[], root?: string): Run {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-/** The command's JSON output, after checking it succeeded. */
-function json<T = Record<string, unknown>>(run: Run, status = 0): T {
-  expect(run.status, run.stderr).toBe(status);
-  return JSON.parse(run.stdout) as T;
-}
 
-/** Checks a failure: the exit code and one line on stderr that names the problem. */
-function fails(run: Run, status: number, pattern: RegExp): void {
-  expect(run.status, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(status);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^dase-cache: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 // `script` (util-linux) runs a command on a pseudo-terminal: the real terminal paths, typed answers included.
 const hasScript = spawnSync('script', ['--version']).status === 0;

@@ -1,6 +1,7 @@
 // What a command is: its help (usage, options, examples, JSON shape) and its run function.
 
 import type { CacheManager } from '../node.js';
+import type { OpenCacheOptions } from './context.js';
 
 /** A command-line option, as util.parseArgs takes it, with its help. */
 export interface OptionSpec {
@@ -23,10 +24,11 @@ export interface CommandContext {
   /** Writes a value as JSON (2-space indented) to stdout. */
   printJson(value: unknown): void;
   /**
-   * The cache at `root`. Unless `create` is set, the root must already hold a cache (so a mistyped root is
-   * reported instead of filled with empty category folders).
+   * The cache at `root`. Unless `create` or `remoteOnly` is set, the root must already hold a cache (so a
+   * mistyped root is reported instead of filled with empty category folders). With `remoteOnly`, only the
+   * remote is closed when the command ends, so that the root is never opened. Opened once per command.
    */
-  openCache(options?: { create?: boolean }): Promise<CacheManager>;
+  openCache(options?: OpenCacheOptions): Promise<CacheManager>;
 }
 
 export interface Command {

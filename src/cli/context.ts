@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { CATEGORY_NAME } from '../cache/categories.js';
 import { INDEX_FILE } from '../cache/layout.js';
 import { checkStoredKey } from '../cache/keys.js';
-import { CacheManager, DEFAULT_CATEGORIES, type CategoryKind, type CategorySpec } from '../node.js';
+import { CacheManager, DEFAULT_CATEGORIES, type CategoryKind, type CategorySpec, type RemoteOptions } from '../node.js';
 import { defaultCacheRoot } from '../platform/node-cache.js';
 import { usageError } from './errors.js';
 
@@ -46,23 +46,41 @@ function discoverCategories(root: string): Record<string, CategorySpec> {
   return found;
 }
 
+/** How a command opens the cache (see CommandContext.openCache). */
+export interface OpenCacheOptions {
+  /** Make the cache if the root has none (warmup, remote pull). */
+  create?: boolean;
+  /**
+   * The command uses only the remote and this root's remote counts (remote status, remote ls): a root without
+   * a cache is no error, and the root is never opened, created or written, not even when the command ends.
+   */
+  remoteOnly?: boolean;
+  /**
+   * The remote cache to attach: options (remote commands), 'environment' for $DASE_CACHE_REMOTE (warmup, which
+   * computes), or none (default): commands that look at or tidy the local cache never touch a remote.
+   */
+  remote?: RemoteOptions | 'environment';
+}
+
 /**
  * Opens the cache at `root` with every category found there.
- * @param create - make the cache if the root has none (warmup); otherwise a root without a cache is a
+ * @param options.create - make the cache if the root has none (warmup); otherwise a root without a cache is a
  *   usage error, so that a mistyped --root is reported instead of being filled with category folders.
+ * @param options.remoteOnly - a root without a cache is fine: the command does not open it.
+ * @param options.remote - the remote tier to attach (remote commands), or 'environment' ($DASE_CACHE_REMOTE).
  * @throws {CliError} (exit 2)
  */
-export function openCache(root: string, { create = false } = {}): CacheManager {
+export function openCache(root: string, { create = false, remoteOnly = false, remote }: OpenCacheOptions = {}): CacheManager {
   const absolute = resolve(root);
   const found = discoverCategories(absolute);
   // A cache: at least one category folder with its index.json.
   const holdsCache = Object.keys(found).length > 0
     || Object.keys(DEFAULT_CATEGORIES).some((name) => existsSync(join(absolute, name, INDEX_FILE)));
-  if (!create && !holdsCache) {
+  if (!create && !remoteOnly && !holdsCache) {
     const what = existsSync(absolute) && statSync(absolute).isDirectory() ? `holds no dase-cache (no <category>/${INDEX_FILE})` : 'does not exist';
     throw usageError(`the cache root ${root} ${what}; pass --root <dir> or set DASE_CACHE_DIR to the cache's folder`);
   }
-  return new CacheManager({ root, categories: found });
+  return new CacheManager({ root, categories: found, ...(remote === 'environment' ? {} : { remote: remote ?? false }) });
 }
 
 /**

@@ -11,6 +11,7 @@ import { convert } from './commands/convert.js';
 import { gc } from './commands/gc.js';
 import { info } from './commands/info.js';
 import { ls } from './commands/ls.js';
+import { remote } from './commands/remote.js';
 import { stats } from './commands/stats.js';
 import { validate } from './commands/validate.js';
 import { warmup } from './commands/warmup.js';
@@ -18,7 +19,7 @@ import { openCache, resolveRoot } from './context.js';
 import { CliError, EXIT, usageError } from './errors.js';
 import { commandHelp, mainHelp } from './help.js';
 
-const COMMANDS: Command[] = [ls, stats, info, clear, warmup, validate, gc, convert];
+const COMMANDS: Command[] = [ls, stats, info, clear, warmup, validate, gc, convert, remote];
 
 function version(): string {
   // dist/cli/main.js and src/cli/main.ts are both two folders below package.json.
@@ -44,6 +45,8 @@ function describeFailure(error: unknown): { message: string; exitCode: number } 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
 async function main(argv: string[]): Promise<number> {
   let cache: CacheManager | undefined;
+  // Set by remote status and remote ls, which must leave the root alone: close() would open it to fold journals.
+  let remoteOnly = false;
   try {
     const { command: name, rest } = splitCommand(argv);
     if (name === undefined) {
@@ -65,7 +68,12 @@ async function main(argv: string[]): Promise<number> {
     const context: CommandContext = {
       root, json: values.json === true, values, positionals, print,
       printJson: (value) => print(JSON.stringify(value, null, 2)),
-      openCache: async (options) => (cache ??= openCache(root, options)),
+      openCache: async (options) => {
+        if (cache) return cache;
+        cache = openCache(root, options);
+        remoteOnly = options?.remoteOnly === true;
+        return cache;
+      },
     };
     return await command.run(context);
   } catch (error) {
@@ -74,7 +82,8 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
   } finally {
     // Writes the access bookkeeping and folds the journals, as any user of the cache does when done.
-    await cache?.close().catch(() => undefined);
+    if (remoteOnly) await cache?.remote?.close().catch(() => undefined);
+    else await cache?.close().catch(() => undefined);
   }
 }
 

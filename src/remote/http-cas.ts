@@ -168,8 +168,11 @@ export class HttpCasBackend implements RemoteBackend {
   }
 
   /** The 64-hex files of a folder's JSON listing, or undefined when the server does not list it so. */
-  private async listing(folder: 'ac/' | 'cas/'): Promise<ListingEntry[] | undefined> {
+  private async listing(folder: 'ac/' | '' | 'cas/'): Promise<ListingEntry[] | undefined> {
     return this.exchange('GET', folder, 0, undefined, async (response) => {
+      // A server that lists folders answers 404 for one not made yet (nothing uploaded): when the base folder
+      // lists, that is an empty namespace, not a server that cannot list.
+      if (response.status === 404 && folder !== '') return discard(response, await this.listing('') ? [] : undefined);
       if (CANNOT_LIST.has(response.status)) return discard(response, undefined);
       if (!response.ok) throw await this.statusError('GET', folder, response);
       let parsed: unknown;
@@ -179,8 +182,8 @@ export class HttpCasBackend implements RemoteBackend {
         return undefined; // an HTML index, or anything else that is not a JSON listing
       }
       if (!Array.isArray(parsed)) return undefined;
-      return parsed.filter((entry): entry is ListingEntry => typeof entry?.name === 'string' && HEX64.test(entry.name)
-        && (entry.type === undefined || entry.type === 'file'));
+      return parsed.filter((entry): entry is ListingEntry => typeof entry?.name === 'string' && (folder === '' || (HEX64.test(entry.name)
+        && (entry.type === undefined || entry.type === 'file'))));
     }, 'application/json');
   }
 

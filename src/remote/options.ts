@@ -16,7 +16,11 @@ export interface RemoteOptions {
   maxBytes?: number;
   /** HTTP bearer token (HTTP remotes; Redis takes its credentials in the URL). */
   token?: string;
-  /** How long a single-flight lease lives without renewal (ms), i.e. how soon a dead holder is taken over; default 10000. */
+  /**
+   * How long a single-flight lease lives without renewal (ms), i.e. how soon a dead holder is taken over;
+   * default 30000. Renewal runs on the event loop: a computation that blocks it for longer (a long synchronous
+   * WASM call) may lose its lease, and another machine may compute the key too.
+   */
   leaseMs?: number;
 }
 
@@ -30,7 +34,7 @@ export interface ResolvedRemoteOptions extends Required<Omit<RemoteOptions, 'tok
 export const DEFAULT_REMOTE_TIMEOUT_MS = 2000;
 export const DEFAULT_REMOTE_MAX_BYTES = 256 * 2 ** 20;
 export const DEFAULT_REMOTE_PREFIX = 'dase-cache:';
-export const DEFAULT_LEASE_MS = 10_000;
+export const DEFAULT_LEASE_MS = 30_000;
 
 function schemeOf(url: string): RemoteScheme | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();

@@ -7,6 +7,8 @@ import { redactUrl, scrubSecrets } from './redact.js';
 
 /** Redis refuses bulk strings over proto-max-bulk-len (512 MiB); the margin leaves room for the command around it. */
 export const REDIS_MAX_BLOB_BYTES = 512 * 1024 * 1024 - 64 * 1024;
+// Blobs up to this size are sent with SET NX at once; larger ones are asked about first.
+const SEND_WITHOUT_ASKING = 64 * 1024;
 
 // Blob transfers get this many bytes per millisecond on top of the base timeout (20 MB/s): a slow but
 // working link finishes, a stalled one still fails in bounded time.
@@ -156,7 +158,11 @@ export class RedisBackend implements RemoteBackend {
     if (bytes.byteLength > this.maxBlobBytes) {
       throw new RangeError(`RedisBackend: a blob of ${bytes.byteLength} bytes exceeds Redis's limit of ${this.maxBlobBytes}`);
     }
-    return this.run('blob upload', bytes.byteLength, async (c) => { await c.set(this.key('cas:', sha256), asBuffer(bytes), 'NX'); });
+    return this.run('blob upload', bytes.byteLength, async (c) => {
+      // A blob never changes: one the server has is not sent again (a round trip is cheaper than the bytes).
+      if (bytes.byteLength > SEND_WITHOUT_ASKING && await c.exists(this.key('cas:', sha256))) return;
+      await c.set(this.key('cas:', sha256), asBuffer(bytes), 'NX');
+    });
   }
 
   /** The manifest under this digest, or undefined. @throws {RemoteError} */
@@ -213,6 +219,8 @@ export class RedisBackend implements RemoteBackend {
     this.closed = true;
     const client = this.redis ?? (await this.creating?.catch(() => undefined));
     if (!client) return;
+    // Already ended (refused credentials end it): disconnect() would only start ioredis's 2 s timer.
+    if (client.status === 'end') return;
     if (client.status === 'ready') {
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {

@@ -67,6 +67,8 @@ export interface SingleFlight<T> {
 }
 
 const POLL_FIRST_MS = 20;
+// Manifests read at once while listing.
+const LIST_WINDOW = 32;
 const POLL_MAX_MS = 250;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -305,10 +307,15 @@ export class RemoteTier {
     const started = performance.now();
     try {
       await this.backend.ping();
-      const latencyMs = performance.now() - started;
-      return { reachable: true, latencyMs, usage: await this.backend.usage() };
     } catch (error) {
       return { reachable: false, error: (error as Error).message };
+    }
+    const latencyMs = performance.now() - started;
+    try {
+      return { reachable: true, latencyMs, usage: await this.backend.usage() };
+    } catch (error) {
+      // Reachable, but it would not say what it holds (an ACL user without SCAN, a listing that fails).
+      return { reachable: true, latencyMs, error: (error as Error).message };
     }
   }
 
@@ -320,12 +327,14 @@ export class RemoteTier {
     const digests = await this.backend.listManifests();
     if (!digests) return undefined;
     const manifests: Manifest[] = [];
-    for (const digest of digests) {
-      const raw = await this.backend.getManifest(digest);
-      if (!raw) continue; // evicted meanwhile
-      const m = parseLooseManifest(raw);
-      // Only manifests of this prefix: the digest must be the one this prefix gives their key.
-      if (m && this.digest(m.category, m.key) === digest) manifests.push(m);
+    for (let i = 0; i < digests.length; i += LIST_WINDOW) {
+      await Promise.all(digests.slice(i, i + LIST_WINDOW).map(async (digest) => {
+        const raw = await this.backend.getManifest(digest);
+        if (!raw) return; // evicted meanwhile
+        const m = parseLooseManifest(raw);
+        // Only manifests of this prefix: the digest must be the one this prefix gives their key.
+        if (m && this.digest(m.category, m.key) === digest) manifests.push(m);
+      }));
     }
     return manifests.sort((a, b) => a.category.localeCompare(b.category) || a.key.localeCompare(b.key));
   }

@@ -71,7 +71,7 @@ export const warmup: Command = {
       if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw usageError(`--jobs: expected an integer from 1 to 64, got ${JSON.stringify(values.jobs)}`);
     }
     const calls = values.config === undefined ? expandConfig(DEFAULT_CONFIG, '(default)') : readConfig(values.config as string);
-    const cache = await openCache({ create: true });
+    const cache = await openCache({ create: true, remote: 'environment' });
     const items = planItems(warmupKernels(cache), calls);
     const stored = await Promise.all(items.map((item) => cache.exists(item.category, item.key)));
     if (values['dry-run']) {
