@@ -270,13 +270,20 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   return startServer('redis-server', executable, args, redisAnswers);
 }
 
+// What lets a page of another origin (a browser demo) read and write the HTTP cache.
+const CORS = `add_header Access-Control-Allow-Origin * always;
+    add_header Access-Control-Allow-Methods "GET, HEAD, PUT, OPTIONS" always;
+    add_header Access-Control-Allow-Headers "authorization, content-type, accept" always;
+    if ($request_method = OPTIONS) { return 204; }`;
+
 /**
  * Starts Debian's nginx (one process, no master) on a free loopback port, serving a WebDAV folder (PUT,
  * DELETE, MKCOL, full paths created) with JSON listings, every path of its own in a temporary folder.
  * @param options.token when given, every request without `authorization: Bearer <token>` gets a 401.
+ * @param options.cors when true, pages of any origin may use it (preflights answered, CORS headers on every answer).
  * @throws {Error} when nginx is not installed, or does not answer HTTP within 5 s.
  */
-export async function startNginxDav(options: { token?: string } = {}): Promise<NginxDavServer> {
+export async function startNginxDav(options: { token?: string; cors?: boolean } = {}): Promise<NginxDavServer> {
   const executable = findExecutable('nginx');
   if (!executable) throw new Error('nginx is not installed: apt-get install nginx-light');
   if (options.token !== undefined && !/^[\w.~+/=-]+$/.test(options.token)) {
@@ -306,6 +313,7 @@ http {
     listen 127.0.0.1:${port};
     root ${root};
     client_max_body_size 0;
+    ${options.cors ? CORS : ''}
     ${options.token !== undefined ? `if ($http_authorization != "Bearer ${options.token}") { return 401; }` : ''}
     location / {
       dav_methods PUT DELETE MKCOL;

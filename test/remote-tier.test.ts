@@ -15,6 +15,7 @@ import { FIRST_BUILD_PASS, mulberry32, nodeSha256Hex, sleep } from './fixtures/u
 import { bundledFixture, killAll, startWorker, type Worker } from './fixtures/worker-process.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/remote-memo-worker.ts', import.meta.url));
+const NO_CLOSE = fileURLToPath(new URL('./fixtures/remote-no-close.ts', import.meta.url));
 
 interface Server { url: string; stop(): Promise<void>; kill(): void; restart(): Promise<void> }
 
@@ -248,6 +249,14 @@ describe.skipIf(!FIRST_BUILD_PASS).each(backends)('remote tier on $name', ({ nam
     const fresh = machine('fresh', url);
     expect(await fresh.load('state_profiles', `after_restart_${name}_${k - 1}`)).toEqual(field(10, k));
   }, 90_000);
+
+  it('a script that returns without close() publishes its saves before it ends, and ends', async () => {
+    const script = startWorker(bundledFixture(NO_CLOSE), [join(dir, 'script'), url, `no_close_${name}`], children);
+    expect(await script.exited).toEqual({ code: 0, signal: null });
+    const b = machine('b', url);
+    expect(await b.load('stencils', `no_close_${name}`)).toEqual(Float64Array.from({ length: 50_000 }, (_, i) => i / 7));
+    expectIndexAtRest(join(dir, 'script'));
+  });
 
   it('a remote that is down: every call computes, one warning, failures counted apart from misses', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
