@@ -332,6 +332,15 @@ describe('remote option', () => {
     expect(() => new CacheManager({ root: join(dir, 'x'), remote: { url: 'redis://h:1/0', colour: 1 } as never })).toThrow(/colour/);
   });
 
+  it("Redis's 512 MB value limit: larger files stay local whatever maxBytes says; HTTP takes them", () => {
+    const redis = machine('r', { url: 'redis://127.0.0.1:1/0', maxBytes: 2 ** 40 });
+    const http = machine('h', { url: 'http://127.0.0.1:1/cache', maxBytes: 2 ** 40 });
+    expect(redis.remote!.publishes(512 * 2 ** 20 - 2 ** 17)).toBe(true);
+    expect(redis.remote!.publishes(512 * 2 ** 20)).toBe(false);
+    expect(http.remote!.publishes(2 ** 33)).toBe(true);
+    expect(machine('d', 'http://127.0.0.1:1/cache').remote!.publishes(256 * 2 ** 20 + 1)).toBe(false); // the default maxBytes
+  });
+
   it('DASE_CACHE_REMOTE is used when the option is absent, and false turns it off', async () => {
     vi.stubEnv('DASE_CACHE_REMOTE', 'redis://user:hunter2@127.0.0.1:1/0');
     try {

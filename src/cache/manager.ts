@@ -243,11 +243,14 @@ export class CacheManagerCore {
    * The key's entry from the remote: its blob verified by SHA-256, decoded, and written to the local cache
    * like a save (but not published back). @returns undefined for a remote miss (or no remote); a value
    * that cannot be stored locally (a full disk) is still returned.
+   * @param options - `where` names the caller in messages; `poll: true` for a caller that looks again and again
+   *   while another machine computes the key (its misses are not counted).
    */
-  async fetchRemote(category: string, key: string, where = 'fetchRemote'): Promise<{ value: unknown; entry: IndexEntry } | undefined> {
+  async fetchRemote(category: string, key: string, options: { where?: string; poll?: boolean } = {}): Promise<{ value: unknown; entry: IndexEntry } | undefined> {
+    const where = options.where ?? 'fetchRemote';
     this.index(where, category);
     checkStoredKey(where, key);
-    const got = await this.remote?.fetch(category, key);
+    const got = await this.remote?.fetch(category, key, { countMiss: options.poll !== true });
     if (!got) return undefined;
     const { manifest, bytes } = got;
     let value: unknown;
@@ -332,7 +335,7 @@ export class CacheManagerCore {
       const entry = index.get(key);
       const pending = index.getPending(key);
       if (!entry && !pending) {
-        const fetched = options.remote === false ? undefined : await this.fetchRemote(category, key, where);
+        const fetched = options.remote === false ? undefined : await this.fetchRemote(category, key, { where });
         if (fetched) return fetched;
         throw new CacheMissError(category, key);
       }

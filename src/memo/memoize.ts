@@ -201,8 +201,8 @@ export function memoize<A extends unknown[], R>(
     }
   }
 
-  async function fromRemote(key: string, expected: Record<string, string>): Promise<Hit | undefined> {
-    const fetched = await cache.fetchRemote(category, key, where);
+  async function fromRemote(key: string, expected: Record<string, string>, poll = false): Promise<Hit | undefined> {
+    const fetched = await cache.fetchRemote(category, key, { where, poll });
     return fetched && isCurrent(fetched.entry, expected) ? { value: fetched.value, source: 'remote' } : undefined;
   }
 
@@ -233,7 +233,7 @@ export function memoize<A extends unknown[], R>(
       }
       // Across machines (a Redis remote): one computes, the others wait for its result on the remote.
       if (cache.remote?.coordinates) {
-        const flight = await cache.remote.singleFlight(category, key, waitMs, () => fromRemote(key, expected))
+        const flight = await cache.remote.singleFlight(category, key, waitMs, () => fromRemote(key, expected, true))
           .catch(async (error) => { await release?.(); throw error; });
         waited ||= flight.waited;
         if (flight.hit) {

@@ -72,7 +72,7 @@ export async function pullFromRemote(cache: CacheManagerCore, options: { categor
       return;
     }
     const rejectedBefore = cache.remote!.stats().rejected;
-    const fetched = await cache.fetchRemote(category, key, 'remote pull');
+    const fetched = await cache.fetchRemote(category, key, { where: 'remote pull' });
     if (fetched) {
       report.copied++;
       report.bytes += blob.size;

@@ -152,19 +152,19 @@ export class RemoteTier {
    * The key's entry from the remote, its blob verified against its SHA-256 and size; undefined for a miss
    * (no manifest, blob evicted, a blob that does not verify, or the remote failing).
    */
-  async fetch(category: string, key: string): Promise<RemoteEntry | undefined> {
+  async fetch(category: string, key: string, { countMiss = true } = {}): Promise<RemoteEntry | undefined> {
     const raw = await this.exchange(() => this.backend.getManifest(this.digest(category, key)));
     if (raw === SKIP) return undefined;
     const manifest = raw === undefined ? undefined : parseManifest(raw, category, key);
     if (raw !== undefined && manifest === undefined) return this.reject(category, key, 'its manifest is malformed');
     if (!manifest || this.refused.has(manifest.blob.sha256)) {
-      this.counts.misses++;
+      if (countMiss) this.counts.misses++;
       return undefined;
     }
     const bytes = await this.exchange(() => this.backend.getBlob(manifest.blob.sha256, manifest.blob.size));
     if (bytes === SKIP) return undefined;
     if (bytes === undefined) {
-      this.counts.misses++; // the manifest outlived its blob (an LRU eviction): a miss
+      if (countMiss) this.counts.misses++; // the manifest outlived its blob (an LRU eviction): a miss
       return undefined;
     }
     this.counts.bytesDownloaded += bytes.length;
