@@ -13,3 +13,4 @@ export { glDerivativeHistory, caputoL1History } from './fractional';
 export function heapBase(): usize {
   return (__heap_base + 15) & ~(<usize>15);
 }
+export { historyDirect, historyFold, historyFast } from './history';

@@ -31,3 +31,5 @@ export type { RemoteStats } from './remote/tier.js';
 export type { Manifest } from './remote/manifest.js';
 export { listRemote, pullFromRemote, pushToRemote } from './remote/sync.js';
 export type { SyncReport } from './remote/sync.js';
+export { fractionalHistory } from './kernels/history.js';
+export type { FractionalHistory, FractionalHistoryOptions, HistoryMethod, HistoryScheme } from './kernels/history.js';

@@ -8,6 +8,7 @@ import { fdCoefficients, fornbergWeights, type FdStencil, type StencilKind } fro
 import { fractionalKernel, glWeights } from '../kernels/gl.js';
 import { laplacian, type LaplacianOptions } from '../kernels/laplacian.js';
 import { planLaplacian } from '../kernels/laplacian-axes.js';
+import { packPlan, planHistory, planKey, unpackPlan, type HistoryPlan, type HistoryPlanOptions } from '../kernels/history-plan.js';
 import { formatNumber } from './keys.js';
 import { mapMemoized, memoize, type MemoPolicy, type Memoized } from './memoize.js';
 import type { MemoryTier } from './memory-tier.js';
@@ -34,6 +35,11 @@ export interface CachedKernels {
   glDerivative: Memoized<[f: Float64Array, alpha: number, h: number], Float64Array>;
   /** `state_profiles/caputoL1_<f as dtype-length-sha256>_<alpha>_<h>`. */
   caputoL1: Memoized<[f: Float64Array, alpha: number, h: number], Float64Array>;
+  /**
+   * The sums of exponentials of `fractionalHistory`'s 'fast' method (pass the result as its `plan` option),
+   * `fractional_kernels/history_plan_<scheme>_<alpha>_w<window>_h<horizon>_tol<tolerance>`.
+   */
+  historyPlan: Memoized<[options: HistoryPlanOptions], HistoryPlan>;
 }
 
 const n = formatNumber;
@@ -82,6 +88,11 @@ export function cachedKernels(cache: CacheManagerCore, options: CachedKernelsOpt
     glDerivative: memoize(glDerivative, { ...common, category: 'state_profiles', name: 'glDerivative' }),
 
     caputoL1: memoize(caputoL1, { ...common, category: 'state_profiles', name: 'caputoL1' }),
+
+    historyPlan: mapMemoized(
+      memoize((o: HistoryPlanOptions) => packPlan(planHistory(o)), { ...common, category: 'fractional_kernels', key: planKey }),
+      unpackPlan,
+    ),
   };
 }
 

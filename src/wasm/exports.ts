@@ -18,6 +18,10 @@ export interface KernelExports {
     wPtr: number, outPtr: number, workPtr: number, fftLen: number): void;
   caputoL1History(fPtr: number, n: number, beta: number, scale: number, near: number, leaf: number,
     wPtr: number, outPtr: number, workPtr: number, fftLen: number): void;
+  historyDirect(vPtr: number, n: number, cells: number, coefPtr: number, scale: number, lastCoef: number, lastPtr: number, outPtr: number): void;
+  historyFold(sPtr: number, p: number, cells: number, lambdaPtr: number, muPtr: number, leavingPtr: number): void;
+  historyFast(ringPtr: number, w: number, count: number, newest: number, cells: number, coefPtr: number,
+    sPtr: number, p: number, thetaPtr: number, scale: number, lastCoef: number, lastPtr: number, outPtr: number): void;
 }
 
 /** Which binary runs the kernels: the SIMD build where the engine validates it, else the scalar one. */

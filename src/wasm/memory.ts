@@ -1,10 +1,10 @@
 // Scratch memory for one kernel call. Kernels are synchronous and never re-entered, so every call
-// lays out its buffers from heapBase() up, growing the memory when an input needs more. Views are made
+// lays out its buffers from the end of the live regions (regions.ts) up, growing the memory when an input needs more. Views are made
 // after the last growth of a call and dropped when it returns: growth detaches old views.
 
 import type { KernelExports } from './exports.js';
+import { ensureCapacity, regionsEnd } from './regions.js';
 
-const PAGE = 65536;
 const ALIGN = 16;
 
 /**
@@ -12,7 +12,8 @@ const ALIGN = 16;
  * @throws {RangeError} when WebAssembly memory cannot grow that far.
  */
 export function layout(k: KernelExports, ...byteSizes: number[]): number[] {
-  let next = k.heapBase();
+  // Above the regions that live across calls (regions.ts), which scratch must not overwrite.
+  let next = regionsEnd(k);
   const addresses = byteSizes.map((size) => {
     const at = next;
     next = at + Math.ceil(size / ALIGN) * ALIGN;
@@ -22,17 +23,6 @@ export function layout(k: KernelExports, ...byteSizes: number[]): number[] {
   return addresses;
 }
 
-function ensureCapacity(k: KernelExports, endByte: number): void {
-  const have = k.memory.buffer.byteLength;
-  if (endByte <= have) return;
-  const pages = Math.ceil((endByte - have) / PAGE);
-  try {
-    k.memory.grow(pages);
-  } catch (cause) {
-    throw new RangeError(`dase-cache: input too large: the kernels need ${endByte} bytes of WebAssembly memory, `
-      + `which the engine refused (it has ${have})`, { cause });
-  }
-}
 
 export function f64View(k: KernelExports, address: number, length: number): Float64Array {
   return new Float64Array(k.memory.buffer, address, length);
