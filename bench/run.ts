@@ -12,6 +12,7 @@ import { benchCache } from './cache.bench.js';
 import { benchCsr } from './csr.bench.js';
 import { benchFractional } from './fractional.bench.js';
 import { benchGl } from './gl.bench.js';
+import { benchHistory } from './history.bench.js';
 import { benchLaplacian } from './laplacian.bench.js';
 import { benchMemo } from './memo.bench.js';
 import { benchRemote, type DownMissResult } from './remote.bench.js';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   sha256: benchSha256,
   gl: benchGl,
   fractional: benchFractional,
+  history: benchHistory,
   laplacian: benchLaplacian,
   csr: benchCsr,
   cache: benchCache,

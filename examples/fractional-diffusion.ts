@@ -2,28 +2,44 @@
 // memoized in the cache: `npm start` runs it cold (its entries removed first), then warm, each in a fresh
 // process, on the default cache root, and prints what was computed, what was loaded, and the time of each.
 //
-//   npm start                                   # alpha 0.5, 64x64 grid, 600 steps
-//   npx tsx examples/fractional-diffusion.ts --alpha 0.7 --grid 96 --steps 600
+//   npm start                                   # alpha 0.5, 128x128 grid, 2000 steps, history 'fast'
+//   npx tsx examples/fractional-diffusion.ts --grid 64 --steps 600   # the example's problem before fractionalHistory
+//   ... --alpha 0.7 --dt 0.002 --method direct  # any parameter; 'direct' sums the whole history exactly
 //   ... --json                                  # the two runs' reports as JSON, for scripts and benchmarks
+//   npm run example -- --long                   # 100,000 steps of 64x64 in this process, uncached: time and memory held
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CacheManager, kernelInfo } from '../src/node.js';
-import { DEFAULT_PARAMS, checkParams, diffusionJob, type DiffusionParams, type JobStep } from './diffusion-model.js';
+import { CacheManager, cachedKernels, kernelInfo } from '../src/node.js';
+import {
+  DEFAULT_PARAMS, checkParams, diffusionJob, historyPlanOptions, setup, simulateWithStats, type DiffusionParams, type JobStep,
+} from './diffusion-model.js';
+
+/** What --long runs unless told otherwise: a run whose 'direct' history would need 3.3 GB. */
+const LONG_PARAMS: Readonly<DiffusionParams> = { alpha: 0.5, grid: 64, steps: 100_000, dt: 1e-3 };
+const NUMERIC = ['alpha', 'grid', 'steps', 'dt'] as const;
+const USAGE = 'options: --alpha, --grid, --steps, --dt, --method fast|direct, --long, --json';
 
 interface Report { mode: 'cold' | 'warm'; root: string; steps: JobStep[]; jobMs: number; centreFinal: number }
 
 function parseParams(argv: string[]): DiffusionParams {
-  const params: DiffusionParams = { ...DEFAULT_PARAMS };
+  const params: DiffusionParams = { ...(argv.includes('--long') ? LONG_PARAMS : DEFAULT_PARAMS) };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--json' || argv[i].startsWith('--job=')) continue;
-    const name = argv[i].replace(/^--/, '') as keyof DiffusionParams;
-    if (!(name in params) || !argv[i].startsWith('--')) {
-      throw new RangeError(`fractional-diffusion: unknown argument ${argv[i]} (options: --alpha, --grid, --steps, --dt, --json)`);
+    const arg = argv[i];
+    if (arg === '--json' || arg === '--long' || arg.startsWith('--job=')) continue;
+    const name = arg.replace(/^--/, '');
+    if (name === 'method' && arg.startsWith('--')) {
+      const method = argv[++i];
+      if (method !== 'fast' && method !== 'direct') throw new RangeError(`fractional-diffusion: --method expects fast or direct, got ${method}`);
+      params.method = method;
+      continue;
+    }
+    if (!(NUMERIC as readonly string[]).includes(name) || !arg.startsWith('--')) {
+      throw new RangeError(`fractional-diffusion: unknown argument ${arg} (${USAGE})`);
     }
     const value = Number(argv[++i]);
     if (!Number.isFinite(value)) throw new RangeError(`fractional-diffusion: --${name} expects a number, got ${argv[i]}`);
-    params[name] = value;
+    params[name as typeof NUMERIC[number]] = value;
   }
   return checkParams(params);
 }
@@ -48,13 +64,58 @@ async function runJob(mode: 'cold' | 'warm', params: DiffusionParams): Promise<R
   return { mode, root: cache.root, steps, jobMs, centreFinal: centreDerivative[centreDerivative.length - 1] };
 }
 
-function describeSource(step: JobStep): string {
+function describeSource(step: Pick<JobStep, 'source' | 'stored'>): string {
   if (step.source !== 'computed') return `loaded (${step.source})`;
   return step.stored ? 'computed, stored' : 'computed, kept off disk';
 }
 
 function ms(x: number): string {
   return x >= 100 ? `${x.toFixed(0)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${(x * 1000).toFixed(0)} µs`;
+}
+
+function describeParams({ alpha, grid, steps, dt, method = 'fast' }: DiffusionParams): string {
+  return `alpha ${alpha}, ${grid}x${grid} grid, ${steps} steps of ${dt}, history '${method}'`;
+}
+
+function bytes(x: number): string {
+  return x >= 1e9 ? `${(x / 1e9).toFixed(2)} GB` : x >= 1e6 ? `${(x / 1e6).toFixed(1)} MB` : `${(x / 1e3).toFixed(1)} kB`;
+}
+
+/**
+ * --long: one long simulation in this process, not memoized (what it shows is the memory the history holds,
+ * not the cache), its kernels through the cache as in the job.
+ */
+async function longRun(params: DiffusionParams): Promise<void> {
+  const { alpha, grid, steps, dt, method = 'fast' } = params;
+  console.log(`dase-cache example, long run: time-fractional diffusion, ${describeParams(params)}\n`);
+  const cache = new CacheManager();
+  const kernels = cachedKernels(cache);
+  const kernel = await kernels.fractionalKernel.withInfo(alpha, dt, steps + 1);
+  const lap = await kernels.laplacian.withInfo([grid, grid], { spacing: setup(params).h });
+  const plan = method === 'fast' ? await kernels.historyPlan.withInfo(historyPlanOptions(params)) : undefined;
+  const row = (label: string, source: string, time: string) => console.log(`${label.padEnd(18)}  ${source.padEnd(24)}  ${time.padStart(8)}`);
+  for (const [label, call] of [['fractional kernel', kernel], ['Laplacian (CSR)', lap], ['history plan', plan]] as const) {
+    if (call) row(label, describeSource(call), ms(call.ms));
+  }
+  const started = performance.now();
+  let run: ReturnType<typeof simulateWithStats>;
+  try {
+    run = simulateWithStats(params, { kernel: kernel.value, lap: lap.value, plan: plan?.value });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    console.error(`\nthe simulation stopped: ${error.message}`);
+    process.exitCode = 1;
+    await cache.close();
+    return;
+  }
+  const elapsed = performance.now() - started;
+  await cache.close();
+  const every = grid * grid * 8 * steps;
+  const shape = plan ? ` (a window of ${plan.value.window} states and ${plan.value.lambdas.length} sums of exponentials)` : ' (every state)';
+  row('simulation', 'computed, not memoized', ms(elapsed));
+  console.log(`\n${steps} steps in ${(elapsed / 1000).toFixed(2)} s: ${((elapsed * 1000) / steps).toFixed(0)} µs a step`);
+  console.log(`history held: ${bytes(run.historyBytes)} of WebAssembly memory${shape}; every state would be ${steps} x ${grid}² x 8 B = ${bytes(every)}`);
+  console.log(`u at the centre, last step: ${run.result.centre[steps].toPrecision(6)}`);
 }
 
 /** Runs the job cold, then warm, each in a fresh process, and prints the table. */
@@ -74,8 +135,7 @@ function main(): void {
     console.log(JSON.stringify({ cold: { ...cold.report, wallMs: cold.wallMs }, warm: { ...warm.report, wallMs: warm.wallMs } }));
     return;
   }
-  const { alpha, grid, steps, dt } = params;
-  console.log(`dase-cache example: time-fractional diffusion, alpha ${alpha}, ${grid}x${grid} grid, ${steps} steps of ${dt}\n`);
+  console.log(`dase-cache example: time-fractional diffusion, ${describeParams(params)}\n`);
   const rows = cold.report.steps.map((step, i) => {
     const w = warm.report.steps[i];
     const speedup = w.source === 'computed' ? '' : `${(step.ms / w.ms).toFixed(1)}x`;
@@ -97,6 +157,8 @@ const job = process.argv.find((a) => a.startsWith('--job='))?.slice(6);
 if (job === 'cold' || job === 'warm') {
   const report = await runJob(job, parseParams(process.argv.slice(2)));
   process.stdout.write(`${JSON.stringify(report)}\n`);
+} else if (process.argv.includes('--long')) {
+  await longRun(parseParams(process.argv.slice(2)));
 } else {
   main();
 }

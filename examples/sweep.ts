@@ -68,7 +68,7 @@ export interface SweepRow {
   worker: string;
   host: string;
   pid: number;
-  /** The memoized steps (kernel, Laplacian, simulation, D^alpha of the centre): each one's `source` is memoize's. */
+  /** The memoized steps (kernel, Laplacian, history plan, simulation, D^alpha of the centre): each one's `source` is memoize's. */
   calls: JobStep[];
   jobMs: number;
   /** How long the job waited in the queue. */
@@ -79,7 +79,7 @@ export interface SweepRow {
 
 export interface SweepTotals {
   jobs: number;
-  /** Memoized calls in all (4 per job). */
+  /** Memoized calls in all (5 per job). */
   calls: number;
   computed: number;
   /** Calls that did not compute: from the remote, the local disk, or the worker's memory. */
@@ -546,14 +546,16 @@ export async function runSweepWorkers(options: Omit<SweepOptions, 'role'> & { si
 // The human report: a line per job as it finishes, then the summary.
 
 const fmtMs = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
-const COLUMNS = [28, 12, 18, 18, 18, 18, 8];
+const COLUMNS = [28, 12, 18, 18, 18, 18, 18, 8];
 const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c.padStart(COLUMNS[i]) : c.padEnd(COLUMNS[i]))).join(' ').trimEnd();
-const HEADER = line(['job', 'worker', 'kernel', 'Laplacian', 'simulation', 'D^alpha centre', 'job']);
+// The job's memoized steps, by the labels diffusionJob gives them ('history plan' only for method 'fast').
+const STEP_LABELS = ['fractional kernel', 'Laplacian (CSR)', 'history plan', 'simulation', 'D^alpha of the centre trace'];
+const HEADER = line(['job', 'worker', 'kernel', 'Laplacian', 'history plan', 'simulation', 'D^alpha centre', 'job']);
 
 function formatRow(row: SweepRow): string {
   const { alpha, grid, steps } = row.params;
   const cell = (call: JobStep | undefined) => (call ? `${call.source}${call.waited ? '*' : ''} ${fmtMs(call.ms)}` : '-');
-  return line([`alpha ${alpha} grid ${grid} steps ${steps}`, workerName(row), ...[0, 1, 2, 3].map((i) => cell(row.calls[i])), fmtMs(row.jobMs)]);
+  return line([`alpha ${alpha} grid ${grid} steps ${steps}`, workerName(row), ...STEP_LABELS.map((label) => cell(row.calls.find((c) => c.label === label))), fmtMs(row.jobMs)]);
 }
 
 function printHeader(print: (l?: string) => void, r: SweepReport, jobs: number, root: string, keep: boolean): void {

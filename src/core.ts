@@ -32,4 +32,6 @@ export type { Manifest } from './remote/manifest.js';
 export { listRemote, pullFromRemote, pushToRemote } from './remote/sync.js';
 export type { SyncReport } from './remote/sync.js';
 export { fractionalHistory } from './kernels/history.js';
+export { planHistory, planKey, packPlan, unpackPlan } from './kernels/history-plan.js';
+export type { HistoryPlan, HistoryPlanOptions } from './kernels/history-plan.js';
 export type { FractionalHistory, FractionalHistoryOptions, HistoryMethod, HistoryScheme } from './kernels/history.js';

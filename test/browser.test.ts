@@ -128,7 +128,7 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
   it('runs the simulation on load, computing what OPFS does not hold yet', async () => {
     firstRun = await lastRun();
     expect(firstRun.build).toBe(kernelBuild);
-    expect(firstRun.steps.map((s) => s.label)).toEqual(['fractional kernel', 'Laplacian (CSR)', 'simulation', 'D^alpha of the centre trace']);
+    expect(firstRun.steps.map((s) => s.label)).toEqual(['fractional kernel', 'Laplacian (CSR)', 'history plan', 'simulation', 'D^alpha of the centre trace']);
     expect(firstRun.steps.every((s) => s.source === 'computed')).toBe(true);
   });
 
@@ -176,7 +176,8 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
     }
     expect(index.total_size_mb).toBeCloseTo(bytes / 2 ** 20, 3);
     // The access counts of the reload and the restart were flushed on close and folded into the index.
-    const simulationKey = `fractional-diffusion_${DEFAULT_PARAMS.alpha}_${DEFAULT_PARAMS.grid}_${DEFAULT_PARAMS.steps}_${DEFAULT_PARAMS.dt}`;
+    const { alpha, grid, steps, dt, method = 'fast' } = DEFAULT_PARAMS;
+    const simulationKey = `fractional-diffusion_${alpha}_${grid}_${steps}_${dt}_${method}`;
     expect(index.entries[simulationKey].access_count).toBeGreaterThanOrEqual(2);
 
     // Node reads what the browser wrote: the browser's files, copied into a Node cache root, validate and load.

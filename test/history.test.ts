@@ -245,6 +245,14 @@ describe('the fast plan through the cache', () => {
       });
       expect(b).toEqual(a);
       expect(() => fractionalHistory({ scheme: 'gl', alpha: 0.4, dt: 0.01, cells: 3, method: 'fast', plan: call.value })).toThrow(/the plan is for/);
+      expect(() => fractionalHistory({ scheme: 'l1', alpha: 0.4, dt: 0.01, cells: 3, method: 'fast', plan: call.value, window: 8 }))
+        .toThrow(/window comes from the plan/);
+      // Written in the background ('auto'): the call's `stored` turns true once the write is done.
+      const plans = cachedKernels(second).historyPlan;
+      const other = await plans.withInfo({ ...options, horizon: 200_000 });
+      expect(other).toMatchObject({ source: 'computed', stored: false, storing: true });
+      await plans.settled();
+      expect(other).toMatchObject({ stored: true, storing: false });
       await second.close();
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -35,17 +35,17 @@ describe.skipIf(!FIRST_BUILD_PASS)('the parameter sweep over BullMQ workers', ()
     }
     for (const row of report.rows) {
       expect(row.worker).toMatch(/^worker-[01]$/);
-      expect(row.calls.map((c) => c.label)).toEqual(['fractional kernel', 'Laplacian (CSR)', 'simulation', 'D^alpha of the centre trace']);
+      expect(row.calls.map((c) => c.label)).toEqual(['fractional kernel', 'Laplacian (CSR)', 'history plan', 'simulation', 'D^alpha of the centre trace']);
     }
     expect(report.jobs).toBe(2 * JOBS);
-    expect(report.calls).toBe(2 * JOBS * 4);
+    expect(report.calls).toBe(2 * JOBS * 5);
   });
 
-  it('gives the centre trace a direct call of the model gives', () => {
+  it('gives the centre trace a direct call of the model gives (its history plan made on the spot)', () => {
     for (const row of report.rows) {
       const { alpha, grid, steps, dt } = row.params;
-      const { h, kappa } = setup(row.params);
-      const direct = simulate(grid, steps, kappa, fractionalKernel(alpha, dt, steps + 1), laplacian([grid, grid], { spacing: h }));
+      const { h } = setup(row.params);
+      const direct = simulate(row.params, { kernel: fractionalKernel(alpha, dt, steps + 1), lap: laplacian([grid, grid], { spacing: h }) });
       expect(row.centre, `alpha ${alpha} grid ${grid} steps ${steps}, round ${row.round}`).toEqual(Array.from(direct.centre));
     }
   });
@@ -58,10 +58,12 @@ describe.skipIf(!FIRST_BUILD_PASS)('the parameter sweep over BullMQ workers', ()
       used.set(call.key, (used.get(call.key) ?? 0) + 1);
       if (call.source === 'computed') computed.set(call.key, (computed.get(call.key) ?? 0) + 1);
     }
-    // Every key was computed exactly once, shared ones included (a kernel per alpha and steps, a Laplacian per grid).
+    // Every key was computed exactly once, shared ones included (a kernel and a history plan per alpha and steps,
+    // a Laplacian per grid).
     expect([...used.keys()].filter((key) => computed.get(key) !== 1)).toEqual([]);
     const shared = [...used].filter(([, n]) => n > 1).map(([key]) => key);
-    expect(shared.filter((k) => k.startsWith('fractional_kernels/'))).toHaveLength(ALPHAS.length * STEPS.length);
+    expect(shared.filter((k) => k.startsWith('fractional_kernels/kernel_'))).toHaveLength(ALPHAS.length * STEPS.length);
+    expect(shared.filter((k) => k.startsWith('fractional_kernels/history_plan_'))).toHaveLength(ALPHAS.length * STEPS.length);
     expect(shared.filter((k) => k.startsWith('stencils/'))).toHaveLength(GRIDS.length);
     // Both workers took jobs (both wait on the queue before the first job is queued), so keys did cross between them.
     expect(new Set(first.map((r) => r.worker)).size).toBe(2);
@@ -77,7 +79,7 @@ describe.skipIf(!FIRST_BUILD_PASS)('the parameter sweep over BullMQ workers', ()
     expect(sources.filter((s) => s === 'computed')).toEqual([]);
     expect(sources.filter((s) => s === 'disk')).toEqual([]);
     // Each worker downloads a key the first time it needs it; whole simulations among them.
-    expect(second.every((r) => r.calls[2].source === 'remote')).toBe(true);
+    expect(second.every((r) => r.calls.find((c) => c.label === 'simulation')!.source === 'remote')).toBe(true);
     expect(report.rounds[1]).toMatchObject({ computed: 0, jobs: JOBS });
     expect(report.rounds[1].saved.remote).toBeGreaterThanOrEqual(JOBS * 2);
     expect(report.computed).toBe(report.rounds[0].computed);

@@ -183,16 +183,22 @@ class DirectHistory extends HistoryBase {
   constructor(scheme: HistoryScheme, alpha: number, dt: number, cells: number) {
     super(scheme, alpha, dt, cells);
     const k = kernels();
-    reserve(k, this.rows, 0);
-    reserve(k, this.coefficients, 0);
-    reserve(k, this.lastState, cells * 8);
+    try {
+      reserve(k, this.rows, 0);
+      reserve(k, this.coefficients, 0);
+      reserve(k, this.lastState, cells * 8, 'fractionalHistory');
+    } catch (error) {
+      for (const owner of this.owners()) release(owner);
+      throw error;
+    }
     this.register();
   }
 
   protected owners(): object[] { return [this.rows, this.coefficients, this.lastState]; }
 
   protected append(k: KernelExports, v: Float64Array): void {
-    if (this.entries === this.capacity) this.grow(k, Math.max(16, this.capacity * 2));
+    // Half again each time: doubling would leave up to half the memory unused, and fail long before the engine's limit.
+    if (this.entries === this.capacity) this.grow(k, Math.max(16, Math.ceil(this.capacity * 1.5)));
     const at = regionOf(this.rows).address + this.entries * this.cells * 8;
     f64View(k, at, this.cells).set(v);
     this.entries++;
@@ -205,7 +211,7 @@ class DirectHistory extends HistoryBase {
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw new RangeError(`fractionalHistory('direct'): keeping ${capacity} states of ${this.cells} cells needs ${bytes} bytes `
-        + `(${(bytes / 2 ** 20).toFixed(1)} MiB) more of WebAssembly memory, which the engine refused; `
+        + `(${(bytes / 2 ** 20).toFixed(1)} MiB) of WebAssembly memory in all, which the engine refused; `
         + `method 'fast' holds O(cells) memory whatever the number of steps`, { cause: error });
     }
     const c = weights(this.scheme, this.alpha, capacity);
@@ -318,6 +324,11 @@ export function fractionalHistory(options: FractionalHistoryOptions): Fractional
       if (opts[name] !== undefined) throw new TypeError(`${where}: option ${name} is for method 'fast'`);
     }
     return new DirectHistory(scheme, alpha, dt, cells);
+  }
+  if (opts.plan !== undefined) {
+    for (const name of ['tolerance', 'horizon', 'window']) {
+      if (opts[name] !== undefined) throw new TypeError(`${where}: option ${name} comes from the plan when a plan is given`);
+    }
   }
   const plan = (opts.plan as HistoryPlan | undefined) ?? planHistory({
     scheme, alpha,

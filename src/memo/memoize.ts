@@ -324,7 +324,12 @@ export function memoize<A extends unknown[], R>(
 export function mapMemoized<A extends unknown[], S, R>(inner: Memoized<A, S>, unpack: (stored: S) => R): Memoized<A, R> {
   const withInfo = async (...args: A): Promise<MemoCall<R>> => {
     const call = await inner.withInfo(...args);
-    return { ...call, value: unpack(call.value) };
+    const mapped: MemoCall<R> = { ...call, value: unpack(call.value) };
+    // A background write turns the inner call's `stored` true later: the mapped call shows the same.
+    for (const name of ['stored', 'storing'] as const) {
+      if (name in call) Object.defineProperty(mapped, name, { get: () => call[name], enumerable: true });
+    }
+    return mapped;
   };
   return callable(withInfo, inner.keyFor, inner.settled, () => inner.stats);
 }
