@@ -138,7 +138,7 @@ function longRun(steps: number, directFits: boolean, rows: LongRow[]): HistoryBe
   const stepMs = (name: string) => result.contenders.find((c) => c.name === name)!.medianMsPerOp;
   rows.push({ steps, method: 'fast', runMs: fastRunMs, stepMs: stepMs(FAST), bytes: fast.bytes, error });
   if (direct) {
-    rows.push({ steps, method: 'direct', stepMs: stepMs(DIRECT), bytes: direct.bytes, note: `${steps} states of ${CELLS * 8} B in capacity-doubled storage` });
+    rows.push({ steps, method: 'direct', stepMs: stepMs(DIRECT), bytes: direct.bytes, note: `${steps} states of ${CELLS * 8} B in storage grown by half when full` });
   } else {
     const every = steps * CELLS * 8;
     result.note = `'direct' not run: it would hold ${bytes(every)}`;

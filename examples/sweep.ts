@@ -26,8 +26,8 @@ const WORKER_FILE = fileURLToPath(new URL('./sweep-worker.ts', import.meta.url))
 
 export const SWEEP_DEFAULTS = {
   alphas: [0.3, 0.5, 0.7, 0.9],
-  grids: [32, 48],
-  steps: [200, 400],
+  grids: [64, 96],
+  steps: [1000, 2000],
   dt: 1e-3,
   workers: 2,
   repeat: 1,

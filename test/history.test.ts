@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CacheManager, cachedKernels, caputoL1, fractionalHistory, glDerivative, type FractionalHistory } from '../src/node.js';
+import { CacheManager, cachedKernels, caputoL1, fractionalHistory, glDerivative, init, type FractionalHistory } from '../src/node.js';
 import { mulberry32 } from './fixtures/util.js';
 
 type Scheme = 'gl' | 'l1';
@@ -213,10 +213,16 @@ describe('fractionalHistory refuses bad input before any WASM runs', () => {
       .toThrow(/need \d+ bytes of WebAssembly memory/);
   });
 
+  it('init() is refused while a history holds state in the kernels\' memory', async () => {
+    const h = fractionalHistory(base);
+    await expect(init()).rejects.toThrow(/dispose\(\) them before init\(\)/);
+    h.dispose();
+  });
+
   it('the fast plan refuses to go past its horizon', () => {
     const h = fractionalHistory({ ...base, method: 'fast', window: 4, horizon: 10 });
     for (let m = 0; m < 10; m++) h.push(new Float64Array(4));
-    expect(() => h.push(new Float64Array(4))).toThrow(/covers 10 steps/);
+    expect(() => h.push(new Float64Array(4))).toThrow(/covers 10 steps.*larger horizon/);
     h.dispose();
   });
 });

@@ -61,6 +61,7 @@ function filesUnder(folder: string): string[] {
 
 function redisStore(url: string): Store & { client: Redis } {
   const client = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined); // the tests stop and restart the server under it
   const keys = async (pattern: string) => {
     const found: string[] = [];
     let cursor = '0';
@@ -185,6 +186,17 @@ describe.skipIf(!FIRST_BUILD_PASS).each(backends)('remote tier on $name', ({ nam
     expect(computed).toBe(1);
     expect((await b.getStats()).remote).toMatchObject({ rejected: 1, hits: 0 });
     expect(warn.mock.calls.filter(([m]) => String(m).includes('refused'))).toHaveLength(1);
+  });
+
+  it('what is published is the value as it was saved, even when the caller changes it right after', async () => {
+    const a = machine('a', url);
+    const value = field(2000, 31);
+    const saving = a.save('state_profiles', `reused_${name}`, value, { metadata: { step: 1 } });
+    value.fill(7); // a stepping loop reusing its buffer
+    await saving;
+    await a.settleBackground();
+    const b = machine('b', url);
+    expect(await b.load('state_profiles', `reused_${name}`)).toEqual(field(2000, 31));
   });
 
   it('a manifest whose blob was evicted is a miss, not an error', async () => {
@@ -330,6 +342,9 @@ describe('remote option', () => {
     expect(() => new CacheManager({ root: join(dir, 'x'), remote: { url: 'redis://h:1/0', readOnly: 'yes' as never } })).toThrow(TypeError);
     expect(() => new CacheManager({ root: join(dir, 'x'), remote: { url: 'redis://h:1/0', timeoutMs: -1 } })).toThrow(RangeError);
     expect(() => new CacheManager({ root: join(dir, 'x'), remote: { url: 'redis://h:1/0', colour: 1 } as never })).toThrow(/colour/);
+    // A token as the URL's lone user, and a bare '%' in a password, neither shown nor fatal.
+    expect(machine('t', 'https://tok-5ecret-77@127.0.0.1:1/x').remote!.stats().url).not.toContain('5ecret');
+    expect(machine('p', 'redis://user:p%zz@127.0.0.1:1/0').remote!.stats().url).toBe('redis://user:***@127.0.0.1:1/0');
   });
 
   it("Redis's 512 MB value limit: larger files stay local whatever maxBytes says; HTTP takes them", () => {

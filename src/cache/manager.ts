@@ -13,7 +13,7 @@ import { dataFileName, sidecarName } from './layout.js';
 import { removeLeftovers } from './leftovers.js';
 import { entryNeedsSidecar, sidecarBytes } from './self-description.js';
 import { isUndescribed } from './python-entries.js';
-import { classifyValue, decodeValue, encodeValue, entryDescription, type Compression } from './values.js';
+import { classifyValue, decodeValue, encodeValue, entryDescription, type Compression, type EncodedValue } from './values.js';
 import type { Crc32 } from './formats/zip.js';
 import { validateCategory, type CategoryReport } from './validate.js';
 import type { RemoteBackend } from '../remote/backend.js';
@@ -159,15 +159,22 @@ export class CacheManagerCore {
     checkKey(where, key);
     const opts = optionsObject(where, options) as SaveOptions;
     knownKeys(where, opts, ['metadata', 'compression']);
-    const entry = await this.store(where, category, key, value, opts);
-    void this.publish(where, category, value, entry, opts.compression);
+    const encoded = encodeValue(where, this.categories[category], value, opts, this.crc32);
+    // The remote's blob is encoded now, with the file: a caller may change the value once save returns.
+    const blob = this.remote?.publishes(0) ? this.blobOf(where, category, value, encoded, opts.compression) : undefined;
+    const entry = (await this.store(where, category, key, encoded))!;
+    if (blob) void this.publish(category, entry, blob);
     return `${this.root}/${category}/${entry.file}`;
   }
 
-  /** Writes a value's file and its journal lines (save's work, without publishing to the remote). @returns its entry. */
-  private async store(where: string, category: string, key: string, value: unknown, opts: SaveOptions): Promise<IndexEntry> {
+  /**
+   * Writes an encoded value's file and its journal lines (save's work, without publishing to the remote).
+   * @param ifAbsent - write only if the key has no entry, not even one being saved (a download must not
+   *   replace what a process saved meanwhile).
+   * @returns its entry, or undefined when `ifAbsent` found one.
+   */
+  private async store(where: string, category: string, key: string, encoded: EncodedValue, { ifAbsent = false } = {}): Promise<IndexEntry | undefined> {
     const index = this.index(where, category);
-    const encoded = encodeValue(where, this.categories[category], value, opts, this.crc32);
     await this.ready();
     const now = nowIso();
     const file = dataFileName(key, encoded.ext);
@@ -181,8 +188,9 @@ export class CacheManagerCore {
     try {
       dataTemp = await this.files.writeTemp(category, encoded.bytes);
       if (encoded.sidecar) sidecarTemp = await this.files.writeTemp(category, sidecarBytes(checksum, encoded.sidecar));
-      await index.locked(async () => {
+      const written = await index.locked(async () => {
         await this.settleEarlierPut(category, index, key);
+        if (ifAbsent && (index.get(key) || index.getPending(key))) return false;
         // The key's files before this save that it may replace (the same name is simply overwritten).
         const previous = index.get(key);
         const before = previous ? [previous.file, ...(entryNeedsSidecar(previous) ? [sidecarName(previous.file)] : [])] : [];
@@ -200,7 +208,12 @@ export class CacheManagerCore {
           throw error;
         }
         await this.finishSave(category, index, entry, replaced);
+        return true;
       });
+      if (!written) {
+        for (const temp of [dataTemp, sidecarTemp]) if (temp) await this.files.remove(temp).catch(() => false);
+        return undefined;
+      }
     } catch (error) {
       for (const temp of [dataTemp, sidecarTemp]) if (temp) await this.files.remove(temp).catch(() => false);
       throw writeFailure(`${where} ${category}/${key}`, error, { category, key, path: `${this.root}/${category}/${file}` });
@@ -209,14 +222,17 @@ export class CacheManagerCore {
     return entry;
   }
 
+  /** The remote's blob of a value: its file without the metadata (the manifest carries it), so that equal results make one blob. */
+  private blobOf(where: string, category: string, value: unknown, encoded: EncodedValue, compression?: Compression): EncodedValue {
+    return encoded.metadata === undefined ? encoded : encodeValue(where, this.categories[category], value, { compression }, this.crc32);
+  }
+
   /**
-   * Publishes a saved entry to the remote in the background. The blob is the value's file without the metadata
-   * (which the manifest carries), so that two machines that computed the same result store one blob.
+   * Publishes a saved entry to the remote in the background.
    * @returns whether it was published (false without a writable remote, or when it was not uploaded).
    */
-  private publish(where: string, category: string, value: unknown, entry: IndexEntry, compression?: Compression): Promise<boolean> {
-    if (!this.remote?.publishes(0)) return Promise.resolve(false);
-    const blob = encodeValue(where, this.categories[category], value, { compression }, this.crc32);
+  private publish(category: string, entry: IndexEntry, blob: EncodedValue): Promise<boolean> {
+    if (!this.remote) return Promise.resolve(false);
     const publication: Publication = {
       bytes: blob.bytes, ext: blob.ext, value: blob.description, created_at: entry.created_at,
       ...(entry.metadata ? { metadata: entry.metadata } : {}),
@@ -230,8 +246,11 @@ export class CacheManagerCore {
    * @throws {CacheMissError|IntegrityError} as load does.
    */
   async publishEntry(category: string, key: string): Promise<boolean> {
-    const { value, entry } = await this.loadEntry(category, key, { touch: false, where: 'publishEntry', remote: false });
-    return this.publish('publishEntry', category, value, entry);
+    const where = 'publishEntry';
+    const { value, entry } = await this.loadEntry(category, key, { touch: false, where, remote: false });
+    if (!this.remote?.publishes(0)) return false;
+    const spec = this.categories[category];
+    return this.publish(category, entry, encodeValue(where, spec, value, {}, this.crc32));
   }
 
   /** What the remote did for this root, summed over every process that closed a CacheManager on it, per remote URL. */
@@ -262,7 +281,9 @@ export class CacheManagerCore {
     }
     const metadata = manifest.metadata;
     try {
-      return { value, entry: await this.store(where, category, key, value, metadata ? { metadata } : {}) };
+      const encoded = encodeValue(where, this.categories[category], value, metadata ? { metadata } : {}, this.crc32);
+      const stored = await this.store(where, category, key, encoded, { ifAbsent: true });
+      if (stored) return { value, entry: stored };
     } catch {
       // The local copy could not be written (a full disk): the verified value is good all the same.
       return {
@@ -273,6 +294,8 @@ export class CacheManagerCore {
         },
       };
     }
+    // Saved here while it downloaded: the local entry is the newer one.
+    return this.loadEntry(category, key, { where, remote: false });
   }
 
   /**

@@ -16,7 +16,7 @@ import { f64View, layout } from '../wasm/memory.js';
 import { regionOf, release, reserve, resize } from '../wasm/regions.js';
 import { gamma } from './gamma.js';
 import { glWeights } from './gl.js';
-import { planHistory, type HistoryPlan } from './history-plan.js';
+import { packPlan, planHistory, unpackPlan, type HistoryPlan } from './history-plan.js';
 
 export type HistoryScheme = 'gl' | 'l1';
 export type HistoryMethod = 'direct' | 'fast';
@@ -245,15 +245,15 @@ class FastHistory extends HistoryBase {
       reserve(k, this.sums, Math.max(1, p) * cells * 8, 'fractionalHistory');
       reserve(k, this.parameters, (w + 3 * p) * 8, 'fractionalHistory');
       reserve(k, this.lastState, cells * 8, 'fractionalHistory');
+      const params = f64View(k, regionOf(this.parameters).address, w + 3 * p);
+      params.set(plan.windowWeights, 0);
+      params.set(plan.lambdas, w);
+      params.set(plan.lambdasPastWindow, w + p);
+      params.set(plan.thetas, w + 2 * p);
     } catch (error) {
       for (const owner of this.owners()) release(owner);
       throw error;
     }
-    const params = f64View(k, regionOf(this.parameters).address, w + 3 * p);
-    params.set(plan.windowWeights, 0);
-    params.set(plan.lambdas, w);
-    params.set(plan.lambdasPastWindow, w + p);
-    params.set(plan.thetas, w + 2 * p);
     this.register();
   }
 
@@ -262,7 +262,8 @@ class FastHistory extends HistoryBase {
   protected append(k: KernelExports, v: Float64Array): void {
     const { window: w, horizon } = this.plan;
     if (this.entries >= horizon) {
-      throw new RangeError(`fractionalHistory('fast').push: the plan covers ${horizon} steps (option horizon); this would be step ${this.entries + 1}`);
+      throw new RangeError(`fractionalHistory('fast').push: the plan covers ${horizon} steps; this would be step ${this.entries + 1} `
+        + '(pass a larger horizon, or a plan made for one, when creating the history)');
     }
     const p = this.plan.lambdas.length;
     const slot = regionOf(this.ring).address + (this.entries % w) * this.cells * 8;
@@ -330,7 +331,8 @@ export function fractionalHistory(options: FractionalHistoryOptions): Fractional
       if (opts[name] !== undefined) throw new TypeError(`${where}: option ${name} comes from the plan when a plan is given`);
     }
   }
-  const plan = (opts.plan as HistoryPlan | undefined) ?? planHistory({
+  // A given plan is checked whole (its arrays against its window) before any memory is reserved for it.
+  const plan = opts.plan !== undefined ? unpackPlan(packPlan(opts.plan as HistoryPlan)) : planHistory({
     scheme, alpha,
     window: (opts.window as number | undefined) ?? DEFAULT_WINDOW,
     horizon: (opts.horizon as number | undefined) ?? DEFAULT_HORIZON,

@@ -3,7 +3,7 @@
 // or any store behind such a proxy.
 
 import { RemoteError, type BackendOptions, type RemoteBackend, type RemoteUsage } from './backend.js';
-import { redactUrl, scrubSecrets } from './redact.js';
+import { decodeUserinfo, redactUrl, scrubSecrets } from './redact.js';
 
 // Blob transfers get this many bytes per millisecond on top of the base timeout (20 MB/s).
 const BYTES_PER_MS = 20_000;
@@ -71,11 +71,11 @@ export class HttpCasBackend implements RemoteBackend {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new RangeError(`HttpCasBackend: expected an http:// or https:// URL, got ${this.url}`);
     }
-    const user = decodeURIComponent(parsed.username);
-    const pass = decodeURIComponent(parsed.password);
+    const user = decodeUserinfo(parsed.username);
+    const pass = decodeUserinfo(parsed.password);
     if (options.token) this.authorization = `Bearer ${options.token}`;
     else if (user || pass) this.authorization = basicCredential(user, pass);
-    this.secrets = [options.token, pass, parsed.password].filter((s): s is string => !!s);
+    this.secrets = [options.token, pass, parsed.password, ...(pass ? [] : [user, parsed.username])].filter((s): s is string => !!s);
     // fetch refuses URLs with credentials: they travel in the header only.
     parsed.username = '';
     parsed.password = '';

@@ -5,8 +5,8 @@ const SECRET_PARAMS = /^(password|pass|pwd|token|access_token|secret|key|auth|si
 
 /**
  * A URL with its credentials replaced by `***`: the password of the userinfo (the user stays, it says which
- * account was refused), and the values of secret-looking query parameters. A Redis URL with a user and no
- * password is the legacy `redis://password@host` form, so that lone user is redacted too. A string that does
+ * account was refused), and the values of secret-looking query parameters. A user with no password is a
+ * secret itself (Redis's legacy `redis://password@host`, a token in `https://token@host`): redacted too. A string that does
  * not parse as a URL keeps only what precedes a possible `user:password@`.
  * @param url a remote URL (redis, rediss, http, https), credentials included.
  * @returns the same URL without secrets.
@@ -22,9 +22,9 @@ export function redactUrl(url: string): string {
     // Not a URL: still never echo what looks like userinfo.
     return url.replace(/\/\/[^/@\s]*@/, '//***@');
   }
-  const redis = parsed.protocol === 'redis:' || parsed.protocol === 'rediss:';
   if (parsed.password) parsed.password = '***';
-  else if (parsed.username && redis) parsed.username = '***';
+  // A lone user is a password (redis://password@host) or a token (https://token@host): redacted too.
+  else if (parsed.username) parsed.username = '***';
   for (const name of [...parsed.searchParams.keys()]) {
     if (SECRET_PARAMS.test(name)) parsed.searchParams.set(name, '***');
   }
@@ -44,4 +44,13 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
     if (secret && secret.length >= 3) out = out.split(secret).join('***');
   }
   return out;
+}
+
+/** A URL's userinfo part decoded, or as it is when it is not valid percent-encoding (a bare '%'). */
+export function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }

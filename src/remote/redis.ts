@@ -3,7 +3,7 @@
 
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { RemoteError, type BackendOptions, type RemoteBackend, type RemoteLeases, type RemoteUsage } from './backend.js';
-import { redactUrl, scrubSecrets } from './redact.js';
+import { decodeUserinfo, redactUrl, scrubSecrets } from './redact.js';
 
 /** Redis refuses bulk strings over proto-max-bulk-len (512 MiB); the margin leaves room for the command around it. */
 export const REDIS_MAX_BLOB_BYTES = 512 * 1024 * 1024 - 64 * 1024;
@@ -48,8 +48,8 @@ function parseRedisUrl(url: string, redacted: string): Target {
   if (!/^\d*$/.test(path) || !Number.isSafeInteger(db)) {
     throw new RangeError(`RedisBackend: expected a database number as the URL's path, got /${path} in ${redacted}`);
   }
-  const user = decodeURIComponent(parsed.username);
-  const pass = decodeURIComponent(parsed.password);
+  const user = decodeUserinfo(parsed.username);
+  const pass = decodeUserinfo(parsed.password);
   const target: Target = {
     host: parsed.hostname.replace(/^\[|\]$/g, '') || 'localhost',
     port: parsed.port ? Number(parsed.port) : 6379,

@@ -204,7 +204,7 @@ export class RemoteTier {
     let published!: (ok: boolean) => void;
     const result = new Promise<boolean>((resolve) => { published = resolve; });
     const queued = this.uploads.add(`${category}/${key}`, publication.bytes.length, async () => {
-      published(await this.upload(category, key, publication));
+      published(await this.upload(category, key, publication).catch(() => false));
     });
     if (!queued) {
       this.counts.notUploaded++;
@@ -261,7 +261,11 @@ export class RemoteTier {
     let poll = POLL_FIRST_MS;
     for (;;) {
       const taken = await this.exchange(() => leases.acquire(name, token, ttl));
-      if (taken === SKIP) return { waited };
+      if (taken === SKIP) {
+        // An acquire that timed out may still have taken the lease: give it back (only this token's).
+        void leases.release(name, token).catch(() => undefined);
+        return { waited };
+      }
       if (taken) {
         this.leaseCounts.acquired++;
         const renewal = setInterval(() => { void this.exchange(() => leases.renew(name, token, ttl)); }, Math.max(50, ttl / 3));

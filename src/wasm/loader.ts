@@ -3,6 +3,7 @@
 
 import { SCALAR_WASM_BASE64, SCALAR_WASM_SHA256, SIMD_WASM_BASE64, SIMD_WASM_SHA256 } from './generated/embedded.js';
 import type { KernelBuild, KernelExports } from './exports.js';
+import { liveRegions } from './regions.js';
 
 export type { KernelBuild, KernelExports } from './exports.js';
 
@@ -117,6 +118,9 @@ function toBytes(source: BufferSource): Uint8Array {
  * await init({ url: '/assets/kernels-simd.wasm' }); // copied from the package's build/ folder
  */
 export async function init(options: InitOptions = {}): Promise<KernelInfo> {
+  if (liveRegions() > 0) {
+    throw new Error(`init: ${liveRegions()} fractionalHistory object(s) hold state in the current kernels' memory; dispose() them before init()`);
+  }
   if (options === null || typeof options !== 'object') throw new TypeError(`init: expected an options object, got ${options}`);
   let build: KernelBuild;
   let bytes: Uint8Array;

@@ -1,4 +1,4 @@
-// Scratch memory for one kernel call. Kernels are synchronous and never re-entered, so every call
+// Scratch memory for one kernel call. Kernels are synchronous and a call's scratch is dead once it returns, so every call
 // lays out its buffers from the end of the live regions (regions.ts) up, growing the memory when an input needs more. Views are made
 // after the last growth of a call and dropped when it returns: growth detaches old views.
 

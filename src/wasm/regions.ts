@@ -94,6 +94,11 @@ export function resize(k: KernelExports, owner: object, bytes: number, keepBytes
   return region;
 }
 
+/** How many regions are live (a module with live regions must not be replaced: they live in its memory). */
+export function liveRegions(): number {
+  return live.size;
+}
+
 /** Releases the owner's region (its memory is reused by later regions and scratch). */
 export function release(owner: object): void {
   live.delete(owner);
