@@ -498,9 +498,13 @@ export async function runSweep(options: SweepOptions = {}): Promise<SweepReport>
   for (const [name, remote] of remoteCounts) {
     const worker = report.perWorker[name];
     if (!worker) continue; // it ran no job
-    const sum = (worker.remote ??= { hits: 0, misses: 0, uploads: 0, errors: 0, timeouts: 0, rejected: 0, leases: { acquired: 0, waited: 0 } });
+    const sum = (worker.remote ??= { hits: 0, misses: 0, uploads: 0, errors: 0, timeouts: 0, rejected: 0, leases: { acquired: 0, waited: 0, independent: 0 } });
     for (const field of ['hits', 'misses', 'uploads', 'errors', 'timeouts', 'rejected'] as const) sum[field] += remote[field];
-    sum.leases = { acquired: sum.leases.acquired + remote.leases.acquired, waited: sum.leases.waited + remote.leases.waited };
+    sum.leases = {
+      acquired: sum.leases.acquired + remote.leases.acquired,
+      waited: sum.leases.waited + remote.leases.waited,
+      independent: sum.leases.independent + (remote.leases.independent ?? 0),
+    };
   }
   report.rows.sort((a, b) => a.round - b.round || a.index - b.index);
   report.wallMs = report.rounds.reduce((sum, r) => sum + r.wallMs, 0);

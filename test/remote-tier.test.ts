@@ -416,6 +416,27 @@ describe.skipIf(!FIRST_BUILD_PASS)('many machines on one Redis', () => {
     expect(readFileSync(marker, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
   }, 60_000);
 
+  it('a holder that has no result to share lets the waiting machines compute side by side, not one after another', async () => {
+    let started!: () => void;
+    const holderComputing = new Promise<void>((resolve) => { started = resolve; });
+    const computedBy: string[] = [];
+    const fn = (who: string) => memoize(async (k: number) => {
+      computedBy.push(who);
+      if (who === 'a') started();
+      await sleep(300);
+      return field(2000, k); // 16 kB: over maxBytes, so never published
+    }, { cache: machine(who, { url: redis.url, maxBytes: 1000 }), category: 'state_profiles', name: 'too-big', policy: 'always' });
+    const [fa, fb, fc] = ['a', 'b', 'c'].map(fn);
+    const first = fa(5);
+    await holderComputing;
+    const [b, c] = await Promise.all([fb.withInfo(5), fc.withInfo(5)]);
+    await first;
+    expect(computedBy.sort()).toEqual(['a', 'b', 'c']);
+    expect([b.waited, c.waited]).toEqual([true, true]);
+    const independent = (await Promise.all(managers.slice(-2).map((m) => m.getStats()))).map((st) => st.remote!.leases.independent);
+    expect(independent).toEqual([1, 1]);
+  });
+
   it('a Redis with maxmemory and an LRU policy: evicted entries are misses, never errors', async () => {
     const small = await startRedis({ maxmemory: '3mb', policy: 'allkeys-lru' });
     try {

@@ -41,6 +41,10 @@ export interface RemoteLeases {
   renew(name: string, token: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up if this token holds it (a lease taken over by another is left alone). */
   release(name: string, token: string): Promise<void>;
+  /** Notes, for ttlMs, that the last holder finished without a result to share (waiters should not queue up for one). */
+  markEmpty(name: string, ttlMs: number): Promise<void>;
+  /** Whether the last holder finished without a result (within the note's time). */
+  wasEmpty(name: string): Promise<boolean>;
 }
 
 export interface RemoteBackend {

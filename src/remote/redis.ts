@@ -134,6 +134,11 @@ export class RedisBackend implements RemoteBackend {
         return this.run('lease renew', 0, async (c) => Number(await c.eval(RENEW_SCRIPT, 1, this.key('lease:', name), token, ttl)) === 1);
       },
       release: async (name, token) => this.run('lease release', 0, async (c) => { await c.eval(RELEASE_SCRIPT, 1, this.key('lease:', name), token); }),
+      markEmpty: async (name, ttlMs) => {
+        const ttl = checkTtl(ttlMs);
+        return this.run('lease note', 0, async (c) => { await c.set(this.key('lease:', `${name}:empty`), '1', 'PX', ttl); });
+      },
+      wasEmpty: async (name) => this.run('lease note', 0, async (c) => (await c.exists(this.key('lease:', `${name}:empty`))) === 1),
     };
   }
 

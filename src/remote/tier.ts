@@ -37,8 +37,11 @@ export interface RemoteStats {
   skipped: number;
   /** Uploads not made: the queue was full, or the file is larger than maxBytes. */
   notUploaded: number;
-  /** Single-flight leases taken, and calls that waited for another machine's. */
-  leases: { acquired: number; waited: number };
+  /**
+   * Single-flight leases taken; calls that waited for another machine's; and calls that computed on their own
+   * because the machine they waited for finished without a result to share (too large, or not worth storing).
+   */
+  leases: { acquired: number; waited: number; independent: number };
   /** The last failure, credentials redacted. */
   lastError?: string;
 }
@@ -85,7 +88,9 @@ export class RemoteTier {
   private readonly counts: Omit<RemoteStats, 'url' | 'kind' | 'readOnly' | 'reachable' | 'skipping' | 'lastError' | 'leases'> = {
     hits: 0, misses: 0, uploads: 0, bytesUploaded: 0, bytesDownloaded: 0, errors: 0, timeouts: 0, rejected: 0, skipped: 0, notUploaded: 0,
   };
-  private readonly leaseCounts = { acquired: 0, waited: 0 };
+  private readonly leaseCounts = { acquired: 0, waited: 0, independent: 0 };
+  // When each key was last published by this process (single flight tells waiters whether it published).
+  private readonly publishedAt = new Map<string, number>();
   private reachable: boolean | null = null;
   private lastError: string | undefined;
   private readonly warned = new Set<string>();
@@ -226,6 +231,7 @@ export class RemoteTier {
     if (done === SKIP) return false;
     this.counts.uploads++;
     this.counts.bytesUploaded += p.bytes.length;
+    this.publishedAt.set(`${category}/${key}`, Date.now());
     return true;
   }
 
@@ -267,6 +273,7 @@ export class RemoteTier {
         return { waited };
       }
       if (taken) {
+        const since = Date.now();
         this.leaseCounts.acquired++;
         const renewal = setInterval(() => { void this.exchange(() => leases.renew(name, token, ttl)); }, Math.max(50, ttl / 3));
         (renewal as { unref?: () => void }).unref?.();
@@ -274,13 +281,21 @@ export class RemoteTier {
         const hit = await check().catch(() => undefined);
         const release = async () => {
           clearInterval(renewal);
-          // Waiters look for the result once the lease frees: it must be on the remote by then.
+          // Waiters look for the result once the lease frees: it must be on the remote by then, or they are told
+          // there is none (so that they compute side by side instead of taking the lease one after another).
           await this.uploadOf(category, key);
+          if (!((this.publishedAt.get(`${category}/${key}`) ?? -1) >= since)) await this.exchange(() => leases.markEmpty(name, ttl));
           await this.exchange(() => leases.release(name, token));
         };
         if (hit !== undefined) {
           await release();
           return { hit, waited };
+        }
+        if (waited && await this.exchange(() => leases.wasEmpty(name)) === true) {
+          clearInterval(renewal);
+          await this.exchange(() => leases.release(name, token));
+          this.leaseCounts.independent++;
+          return { waited };
         }
         return { release, waited };
       }
