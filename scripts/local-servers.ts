@@ -2,7 +2,7 @@
 // and nginx serving a WebDAV folder with JSON listings (the HTTP cache layout). Each lives in its own temporary
 // folder and is stopped by pid; whatever is left running is killed when the process exits.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -243,8 +243,29 @@ export interface RedisOptions {
   maxmemory?: string;
   /** maxmemory-policy; noeviction by default when maxmemory is given. */
   policy?: string;
-  /** Not supported: Debian's redis-server is started without TLS. */
-  tls?: never;
+  /** Also serve TLS (rediss://) on a second port, with this certificate (see makeTestCertificates). */
+  tls?: TlsFiles;
+}
+
+/** A certificate for 127.0.0.1, its key, and the CA that signed it. */
+export interface TlsFiles { cert: string; key: string; ca: string }
+
+/**
+ * A throwaway CA and a server certificate for 127.0.0.1 signed by it, made with the openssl command in `dir`.
+ * @throws {Error} when openssl is not installed.
+ */
+export function makeTestCertificates(dir: string): TlsFiles {
+  const openssl = findExecutable('openssl');
+  if (!openssl) throw new Error('openssl is not installed: apt-get install openssl');
+  mkdirSync(dir, { recursive: true });
+  const at = (name: string) => join(dir, name);
+  const run = (...args: string[]) => execFileSync(openssl, args, { stdio: 'pipe' });
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=dase-cache test CA', '-keyout', at('ca.key'), '-out', at('ca.pem'));
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', at('server.key'), '-out', at('server.csr'));
+  writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run('x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-days', '2',
+    '-extfile', at('san.ext'), '-out', at('server.pem'));
+  return { cert: at('server.pem'), key: at('server.key'), ca: at('ca.pem') };
 }
 
 /**
@@ -255,7 +276,7 @@ export interface RedisOptions {
  * const url = redis.url.replace('redis://', 'redis://:secret@');
  * await redis.stop();
  */
-export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer & { tlsUrl?: string }> {
   const executable = findExecutable('redis-server');
   if (!executable) throw new Error('redis-server is not installed: apt-get install redis-server');
   if (options.user && !options.password) throw new TypeError('startRedis: an ACL user needs a password');
@@ -265,9 +286,15 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   if (options.user) extra.push('--user', options.user, 'on', `>${options.password}`, '~*', '&*', '+@all');
   if (options.maxmemory) extra.push('--maxmemory', options.maxmemory, '--maxmemory-policy', options.policy ?? 'noeviction');
   else if (options.policy) extra.push('--maxmemory-policy', options.policy);
+  const tlsPort = options.tls ? await freePort() : undefined;
+  if (options.tls) {
+    extra.push('--tls-port', String(tlsPort), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key,
+      '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no');
+  }
   const args = (port: number) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--dir', dir, '--daemonize', 'no', '--logfile', '', ...extra];
-  return startServer('redis-server', executable, args, redisAnswers);
+  const server = await startServer('redis-server', executable, args, redisAnswers);
+  return tlsPort === undefined ? server : Object.assign(server, { tlsUrl: `rediss://127.0.0.1:${tlsPort}` });
 }
 
 // What lets a page of another origin (a browser demo) read and write the HTTP cache.
@@ -283,7 +310,7 @@ const CORS = `add_header Access-Control-Allow-Origin * always;
  * @param options.cors when true, pages of any origin may use it (preflights answered, CORS headers on every answer).
  * @throws {Error} when nginx is not installed, or does not answer HTTP within 5 s.
  */
-export async function startNginxDav(options: { token?: string; cors?: boolean } = {}): Promise<NginxDavServer> {
+export async function startNginxDav(options: { token?: string; cors?: boolean; tls?: TlsFiles } = {}): Promise<NginxDavServer & { tlsUrl?: string }> {
   const executable = findExecutable('nginx');
   if (!executable) throw new Error('nginx is not installed: apt-get install nginx-light');
   if (options.token !== undefined && !/^[\w.~+/=-]+$/.test(options.token)) {
@@ -293,6 +320,10 @@ export async function startNginxDav(options: { token?: string; cors?: boolean } 
   const root = join(dir, 'data');
   const temp = join(dir, 'temp');
   for (const folder of [root, temp]) mkdirSync(folder, { recursive: true });
+  const tlsPort = options.tls ? await freePort() : undefined;
+  const tls = options.tls
+    ? `listen 127.0.0.1:${tlsPort} ssl;\n    ssl_certificate ${options.tls.cert};\n    ssl_certificate_key ${options.tls.key};`
+    : '';
   const config = (port: number) => `
 daemon off;
 # One process: a SIGKILL (kill()) leaves no orphaned worker serving on the port, and nothing switches user.
@@ -311,6 +342,7 @@ http {
   scgi_temp_path ${temp}/scgi;
   server {
     listen 127.0.0.1:${port};
+    ${tls}
     root ${root};
     client_max_body_size 0;
     ${options.cors ? CORS : ''}
@@ -331,5 +363,5 @@ http {
     return ['-p', `${dir}/`, '-c', file, '-e', join(dir, 'error.log')];
   };
   const server = await startServer('nginx', executable, args, httpAnswers, join(dir, 'error.log'));
-  return Object.assign(server, { root });
+  return Object.assign(server, { root, ...(tlsPort === undefined ? {} : { tlsUrl: `https://127.0.0.1:${tlsPort}` }) });
 }
