@@ -199,6 +199,18 @@ describe.skipIf(!FIRST_BUILD_PASS).each(backends)('remote tier on $name', ({ nam
     expect(await b.load('state_profiles', `reused_${name}`)).toEqual(field(2000, 31));
   });
 
+  it('a key saved again and again while its uploads wait ends up naming its last save on the remote', async () => {
+    const a = machine('a', url);
+    for (let i = 0; i < 12; i++) await a.save('state_profiles', `overwritten_${name}`, field(20_000, 300 + i));
+    await a.settleBackground();
+    const stats = (await a.getStats()).remote!;
+    expect(stats.uploads).toBeGreaterThan(0);
+    expect(stats.uploads).toBeLessThanOrEqual(12);
+    expect(stats.errors + stats.notUploaded).toBe(0);
+    const b = machine('b', url);
+    expect(await b.load('state_profiles', `overwritten_${name}`)).toEqual(field(20_000, 311));
+  });
+
   it('a manifest whose blob was evicted is a miss, not an error', async () => {
     const a = machine('a', url);
     await a.save('surrogates', `evicted_${name}`, { weights: [1, 2, 3] });

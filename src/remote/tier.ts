@@ -210,7 +210,7 @@ export class RemoteTier {
     const result = new Promise<boolean>((resolve) => { published = resolve; });
     const queued = this.uploads.add(`${category}/${key}`, publication.bytes.length, async () => {
       published(await this.upload(category, key, publication).catch(() => false));
-    });
+    }, () => published(false));
     if (!queued) {
       this.counts.notUploaded++;
       published(false);

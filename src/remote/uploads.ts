@@ -1,6 +1,7 @@
 // Uploads to the remote, in the background and bounded: a few at a time, and at most so many bytes waiting,
 // beyond which new ones are dropped and counted (the local copy is there; `dase-cache remote push` publishes
-// it later). settled() is what close() and process exit wait for.
+// it later). A newer save of a key replaces its upload still waiting, so that a key's manifest ends up
+// naming its last save. settled() is what close() and process exit wait for.
 
 const CONCURRENCY = 2;
 const MAX_WAITING_BYTES = 512 * 2 ** 20;
@@ -8,8 +9,12 @@ const MAX_WAITING_BYTES = 512 * 2 ** 20;
 interface Job {
   id: string;
   bytes: number;
+  /** The key's upload before this one, which must end first. */
+  after: Promise<void> | undefined;
   run: () => Promise<void>;
   done: () => void;
+  /** Called when a newer upload of the key replaces this one before it started. */
+  superseded?: () => void;
 }
 
 export class UploadQueue {
@@ -26,10 +31,19 @@ export class UploadQueue {
   }
 
   /**
-   * Queues an upload under an id (category/key): `run` does it and handles its own failures.
+   * Queues an upload under an id (category/key): `run` does it and handles its own failures. An upload of the
+   * same id still waiting is replaced (its `superseded` is called): only the newest save is worth sending.
    * @returns false when the queue is full and the upload was dropped.
    */
-  add(id: string, bytes: number, run: () => Promise<void>): boolean {
+  add(id: string, bytes: number, run: () => Promise<void>, superseded?: () => void): boolean {
+    const queued = this.waiting.find((job) => job.id === id);
+    if (queued) {
+      this.waitingBytes += bytes - queued.bytes;
+      const replaced = queued.superseded;
+      Object.assign(queued, { bytes, run, superseded });
+      replaced?.();
+      return true;
+    }
     if (this.waitingBytes + bytes > MAX_WAITING_BYTES && this.waiting.length > 0) return false;
     if (this.size === 0) this.idle = new Promise((resolve) => { this.markIdle = resolve; });
     const earlier = this.pending.get(id);
@@ -39,7 +53,7 @@ export class UploadQueue {
     const chained = earlier ? earlier.then(() => finished) : finished;
     this.pending.set(id, chained);
     void chained.then(() => { if (this.pending.get(id) === chained) this.pending.delete(id); });
-    this.waiting.push({ id, bytes, run: async () => { await earlier; await run(); }, done });
+    this.waiting.push({ id, bytes, after: earlier, run, done, superseded });
     this.waitingBytes += bytes;
     this.pump();
     return true;
@@ -60,7 +74,7 @@ export class UploadQueue {
       const job = this.waiting.shift()!;
       this.waitingBytes -= job.bytes;
       this.running++;
-      void job.run().catch(() => undefined).finally(() => {
+      void (async () => { await job.after; await job.run(); })().catch(() => undefined).finally(() => {
         this.running--;
         job.done();
         if (this.size === 0) this.markIdle();
