@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelInfo } from '../src/node.js';
 import type { ComparisonResult } from './_harness.js';
+import { benchBrowser, type BrowserBenchRecord } from './browser.bench.js';
 import { benchBundle, type BundleSize } from './bundle.bench.js';
 import { benchCache } from './cache.bench.js';
 import { benchCsr } from './csr.bench.js';
@@ -20,7 +21,7 @@ import { benchSha256 } from './sha256.bench.js';
 import { benchSweep, type SweepBenchResult } from './sweep.bench.js';
 
 // Timed comparisons, and the browser bundle's sizes (which have no baseline to be timed against).
-type BenchResult = ComparisonResult | BundleSize | DownMissResult | SweepBenchResult;
+type BenchResult = ComparisonResult | BundleSize | DownMissResult | SweepBenchResult | BrowserBenchRecord;
 
 const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   sha256: benchSha256,
@@ -34,6 +35,7 @@ const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   remote: benchRemote,
   sweep: benchSweep,
   bundle: benchBundle,
+  browser: benchBrowser,
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
