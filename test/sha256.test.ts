@@ -118,3 +118,14 @@ describe('sha256', () => {
     expect(sha256Hex('abc')).toBe(native('abc'));
   });
 });
+
+describe('digestHex (the browser cache\'s asynchronous checksum)', () => {
+  it('equals node:crypto on both sides of the crypto.subtle threshold, views of larger buffers included', async () => {
+    const { digestHex } = await import('../src/platform/browser.js');
+    const big = new Uint8Array(1 << 20).map((_, i) => (i * 2654435761) >>> 24);
+    for (const n of [0, 1, 16383, 16384, 16385, 100_000, 1 << 20]) {
+      expect(await digestHex(big.subarray(0, n))).toBe(native(big.subarray(0, n)));
+      expect(await digestHex(big.subarray(7, 7 + Math.min(n, big.length - 7)))).toBe(native(big.subarray(7, 7 + Math.min(n, big.length - 7))));
+    }
+  });
+});

@@ -4,7 +4,7 @@
 import { describe, knownKeys, optionsObject } from '../_args.js';
 import { CacheManagerCore, type CacheManagerOptions } from '../cache/manager.js';
 import type { Files } from '../cache/files.js';
-import { checksum } from './browser.js';
+import { checksum, digestHex } from './browser.js';
 import { MemoryFiles } from './memory-files.js';
 import { OpfsFiles, opfsUnavailable } from './opfs-files.js';
 import { openRemote } from '../remote/open-remote.js';
@@ -73,7 +73,7 @@ export class CacheManager extends CacheManagerCore {
       throw new TypeError(`CacheManager: expected options.persist to be a boolean, got ${describe(persist)}`);
     }
     const files = openFiles(storage, resolveRoot(common.root));
-    super(files, { checksum, openRemote: (resolved) => openRemote(resolved, {}) }, common);
+    super(files, { checksum, digest: digestHex, openRemote: (resolved) => openRemote(resolved, {}) }, common);
     // Asked once, by the user's choice: browsers may show a prompt, or decide from the site's engagement.
     if (persist) this.persistence = requestPersistence();
   }
