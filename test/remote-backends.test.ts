@@ -21,6 +21,15 @@ const IDLE_FIXTURE = fileURLToPath(new URL('./fixtures/redis-idle.ts', import.me
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const digestOf = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** A missing manifest reads as undefined; a second put replaces the first. */
+async function expectManifestsReplaced(backend: RemoteBackend): Promise<void> {
+  const digest = digestOf('manifest');
+  expect(await backend.getManifest(digest)).toBeUndefined();
+  await backend.putManifest(digest, new TextEncoder().encode('{"v":1}'));
+  await backend.putManifest(digest, new TextEncoder().encode('{"v":2}'));
+  expect(new TextDecoder().decode(await backend.getManifest(digest))).toBe('{"v":2}');
+}
 /** Deterministic bytes that are not all alike (a truncated or shifted copy would not compare equal). */
 function bytesOf(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -146,11 +155,7 @@ describe.skipIf(!FIRST_BUILD_PASS)('RedisBackend', () => {
 
   it('round-trips manifests, which a put replaces', async () => {
     const backend = open();
-    const digest = digestOf('manifest');
-    expect(await backend.getManifest(digest)).toBeUndefined();
-    await backend.putManifest(digest, new TextEncoder().encode('{"v":1}'));
-    await backend.putManifest(digest, new TextEncoder().encode('{"v":2}'));
-    expect(new TextDecoder().decode(await backend.getManifest(digest))).toBe('{"v":2}');
+    await expectManifestsReplaced(backend);
   });
 
   it('lists manifests and counts usage under its own prefix; two prefixes on one server do not mix', async () => {
@@ -386,11 +391,7 @@ describe.skipIf(!FIRST_BUILD_PASS)('HttpCasBackend on nginx WebDAV', () => {
     await backend.putBlob(sha(bytes), bytes);
     await backend.putBlob(sha(bytes), bytesOf(64, 5));
     expect(Buffer.compare((await backend.getBlob(sha(bytes), 64))!, bytes)).toBe(0);
-    const digest = digestOf('manifest');
-    expect(await backend.getManifest(digest)).toBeUndefined();
-    await backend.putManifest(digest, new TextEncoder().encode('{"v":1}'));
-    await backend.putManifest(digest, new TextEncoder().encode('{"v":2}'));
-    expect(new TextDecoder().decode(await backend.getManifest(digest))).toBe('{"v":2}');
+    await expectManifestsReplaced(backend);
   });
 
   it('lists manifests and counts usage from the JSON listings; the URL path is the namespace', async () => {

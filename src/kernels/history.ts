@@ -130,17 +130,16 @@ abstract class HistoryBase implements FractionalHistory {
     }
     runKernel('fractionalHistory', (k) => {
       if (this.scheme === 'gl') {
-        this.append(k, u);
-      } else {
-        if (this.m > 0) {
-          // d^(m-1) = u^m - u^(m-1), then u^m becomes the last state.
-          const last = f64View(k, regionOf(this.lastState).address, this.cells);
-          const d = new Float64Array(this.cells);
-          for (let c = 0; c < this.cells; c++) d[c] = u[c] - last[c];
-          this.append(k, d);
-        }
-        f64View(k, regionOf(this.lastState).address, this.cells).set(u);
+        f64View(k, this.nextRow(k), this.cells).set(u);
+        return;
       }
+      if (this.m > 0) {
+        // d^(m-1) = u^m - u^(m-1), written straight into its row (views made after any growth).
+        const row = f64View(k, this.nextRow(k), this.cells);
+        const last = f64View(k, regionOf(this.lastState).address, this.cells);
+        for (let c = 0; c < this.cells; c++) row[c] = u[c] - last[c];
+      }
+      f64View(k, regionOf(this.lastState).address, this.cells).set(u);
     });
     this.m++;
   }
@@ -166,8 +165,8 @@ abstract class HistoryBase implements FractionalHistory {
     for (const owner of this.owners()) release(owner);
   }
 
-  /** Stores the next entry v of the convolved sequence. */
-  protected abstract append(k: KernelExports, v: Float64Array): void;
+  /** Makes room for the next entry of the convolved sequence and returns the address to write it at. */
+  protected abstract nextRow(k: KernelExports): number;
   /** outPtr <- scale * (sum over the `entries` stored entries + lastCoef * last state). */
   protected abstract sum(k: KernelExports, entries: number, lastCoef: number, lastPtr: number, outPtr: number): void;
 }
@@ -196,12 +195,10 @@ class DirectHistory extends HistoryBase {
 
   protected owners(): object[] { return [this.rows, this.coefficients, this.lastState]; }
 
-  protected append(k: KernelExports, v: Float64Array): void {
+  protected nextRow(k: KernelExports): number {
     // Half again each time: doubling would leave up to half the memory unused, and fail long before the engine's limit.
     if (this.entries === this.capacity) this.grow(k, Math.max(16, Math.ceil(this.capacity * 1.5)));
-    const at = regionOf(this.rows).address + this.entries * this.cells * 8;
-    f64View(k, at, this.cells).set(v);
-    this.entries++;
+    return regionOf(this.rows).address + this.entries++ * this.cells * 8;
   }
 
   private grow(k: KernelExports, capacity: number): void {
@@ -259,7 +256,7 @@ class FastHistory extends HistoryBase {
 
   protected owners(): object[] { return [this.ring, this.sums, this.parameters, this.lastState]; }
 
-  protected append(k: KernelExports, v: Float64Array): void {
+  protected nextRow(k: KernelExports): number {
     const { window: w, horizon } = this.plan;
     if (this.entries >= horizon) {
       throw new RangeError(`fractionalHistory('fast').push: the plan covers ${horizon} steps; this would be step ${this.entries + 1} `
@@ -272,8 +269,8 @@ class FastHistory extends HistoryBase {
       const params = regionOf(this.parameters).address;
       k.historyFold(regionOf(this.sums).address, p, this.cells, params + w * 8, params + (w + p) * 8, slot);
     }
-    f64View(k, slot, this.cells).set(v);
     this.entries++;
+    return slot;
   }
 
   protected sum(k: KernelExports, entries: number, lastCoef: number, lastPtr: number, outPtr: number): void {

@@ -38,17 +38,18 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
 }
 
 /**
- * The manifest in these bytes, or undefined when they are not a manifest of this (category, key): anything
- * malformed, from another format version, or about another key is a miss, never data.
+ * The manifest in these bytes, or undefined when they are not a manifest (of `expected`'s category and key,
+ * when given): anything malformed, from another format version, or about another key is a miss, never data.
  */
-export function parseManifest(bytes: Uint8Array, category: string, key: string): Manifest | undefined {
+export function parseManifest(bytes: Uint8Array, expected?: { category: string; key: string }): Manifest | undefined {
   let m: unknown;
   try {
     m = JSON.parse(decoder.decode(bytes));
   } catch {
     return undefined;
   }
-  if (!isPlainObject(m) || m.format !== MANIFEST_FORMAT || m.category !== category || m.key !== key) return undefined;
+  if (!isPlainObject(m) || m.format !== MANIFEST_FORMAT || typeof m.category !== 'string' || typeof m.key !== 'string') return undefined;
+  if (expected && (m.category !== expected.category || m.key !== expected.key)) return undefined;
   const blob = m.blob;
   if (!isPlainObject(blob) || typeof blob.sha256 !== 'string' || !HEX64.test(blob.sha256)
     || !Number.isSafeInteger(blob.size) || (blob.size as number) < 0 || typeof blob.ext !== 'string' || !EXTENSIONS.has(blob.ext)) return undefined;

@@ -16,9 +16,26 @@ export interface SyncReport {
   /** Entries that could not be read (push: a damaged local file) or verified (pull: refused downloads). */
   failed: { category: string; key: string; reason: string }[];
   bytes: number;
+  /** Exchanges with the remote that failed during the transfer (errors, timeouts, and those skipped after them): the entries they left are counted as skipped. */
+  remoteFailures: number;
+  /** The last of those failures, credentials redacted; null when there was none. */
+  lastError: string | null;
 }
 
-function requireRemote(cache: CacheManagerCore, what: string): NonNullable<CacheManagerCore['remote']> {
+type Remote = NonNullable<CacheManagerCore['remote']>;
+
+function newReport(): Omit<SyncReport, 'remoteFailures' | 'lastError'> {
+  return { copied: 0, skipped: 0, failed: [], bytes: 0 };
+}
+
+/** The report, with the remote's failures since `before` (its counts when the transfer began). */
+function finish(report: Omit<SyncReport, 'remoteFailures' | 'lastError'>, remote: Remote, before: ReturnType<Remote['stats']>): SyncReport {
+  const now = remote.stats();
+  const remoteFailures = now.errors - before.errors + now.timeouts - before.timeouts + now.skipped - before.skipped;
+  return { ...report, remoteFailures, lastError: remoteFailures > 0 ? now.lastError ?? null : null };
+}
+
+function requireRemote(cache: CacheManagerCore, what: string): Remote {
   if (!cache.remote) throw new CacheError('ENOREMOTE', `${what}: the cache has no remote (pass remote, or set DASE_CACHE_REMOTE)`);
   return cache.remote;
 }
@@ -44,8 +61,8 @@ export async function pushToRemote(cache: CacheManagerCore, options: { category?
   const categories = options.category === undefined ? Object.keys(cache.categories) : [options.category];
   const items: { category: string; key: string }[] = [];
   for (const category of categories) for (const key of await cache.listKeys(category)) items.push({ category, key });
-  const report: SyncReport = { copied: 0, skipped: 0, failed: [], bytes: 0 };
-  const uploadedBefore = remote.stats().bytesUploaded;
+  const report = newReport();
+  const before = remote.stats();
   await inWindows(items, async ({ category, key }) => {
     try {
       if (await cache.publishEntry(category, key)) report.copied++;
@@ -54,8 +71,8 @@ export async function pushToRemote(cache: CacheManagerCore, options: { category?
       report.failed.push({ category, key, reason: (error as Error).message });
     }
   }, options.onProgress);
-  report.bytes = remote.stats().bytesUploaded - uploadedBefore;
-  return report;
+  report.bytes = remote.stats().bytesUploaded - before.bytesUploaded;
+  return finish(report, remote, before);
 }
 
 /**
@@ -64,25 +81,26 @@ export async function pushToRemote(cache: CacheManagerCore, options: { category?
  *   entries (a plain HTTP cache without directory listings); RemoteError when it fails.
  */
 export async function pullFromRemote(cache: CacheManagerCore, options: { category?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SyncReport> {
+  const remote = requireRemote(cache, 'remote pull');
+  const before = remote.stats();
   const manifests = (await listRemote(cache, 'remote pull')).filter((m) => options.category === undefined || m.category === options.category);
-  const report: SyncReport = { copied: 0, skipped: 0, failed: [], bytes: 0 };
+  const report = newReport();
   await inWindows(manifests, async ({ category, key, blob }) => {
     if (!Object.hasOwn(cache.categories, category) || await cache.exists(category, key)) {
       report.skipped++;
       return;
     }
-    const rejectedBefore = cache.remote!.stats().rejected;
     const fetched = await cache.fetchRemote(category, key, { where: 'remote pull' });
     if (fetched) {
       report.copied++;
       report.bytes += blob.size;
-    } else if (cache.remote!.stats().rejected > rejectedBefore) {
+    } else if (remote.isRefused(blob.sha256)) {
       report.failed.push({ category, key, reason: 'refused: the blob did not verify' });
     } else {
-      report.skipped++; // evicted meanwhile
+      report.skipped++; // evicted meanwhile, or the remote failed
     }
   }, options.onProgress);
-  return report;
+  return finish(report, remote, before);
 }
 
 /**

@@ -160,7 +160,7 @@ export class RemoteTier {
   async fetch(category: string, key: string, { countMiss = true } = {}): Promise<RemoteEntry | undefined> {
     const raw = await this.exchange(() => this.backend.getManifest(this.digest(category, key)));
     if (raw === SKIP) return undefined;
-    const manifest = raw === undefined ? undefined : parseManifest(raw, category, key);
+    const manifest = raw === undefined ? undefined : parseManifest(raw, { category, key });
     if (raw !== undefined && manifest === undefined) return this.reject(category, key, 'its manifest is malformed');
     if (!manifest || this.refused.has(manifest.blob.sha256)) {
       if (countMiss) this.counts.misses++;
@@ -238,6 +238,11 @@ export class RemoteTier {
   /** Resolves once this key's uploads queued so far are done. */
   uploadOf(category: string, key: string): Promise<void> {
     return this.uploads.uploadOf(`${category}/${key}`);
+  }
+
+  /** Whether a download of this blob was refused (it did not hash to its name) by this process. */
+  isRefused(sha256: string): boolean {
+    return this.refused.has(sha256);
   }
 
   /** Whether uploads are queued or running. */
@@ -350,7 +355,7 @@ export class RemoteTier {
       await Promise.all(digests.slice(i, i + LIST_WINDOW).map(async (digest) => {
         const raw = await this.backend.getManifest(digest);
         if (!raw) return; // evicted meanwhile
-        const m = parseLooseManifest(raw);
+        const m = parseManifest(raw);
         // Only manifests of this prefix: the digest must be the one this prefix gives their key.
         if (m && this.digest(m.category, m.key) === digest) manifests.push(m);
       }));
@@ -366,14 +371,3 @@ export class RemoteTier {
 }
 
 const SKIP: unique symbol = Symbol('skip');
-
-/** A manifest read without knowing its key yet (listings): its own category and key are checked against it. */
-function parseLooseManifest(bytes: Uint8Array): Manifest | undefined {
-  try {
-    const m = JSON.parse(new TextDecoder().decode(bytes)) as { category?: unknown; key?: unknown };
-    if (typeof m.category !== 'string' || typeof m.key !== 'string') return undefined;
-    return parseManifest(bytes, m.category, m.key);
-  } catch {
-    return undefined;
-  }
-}

@@ -101,15 +101,8 @@ async function status({ root, json, print, printJson }: CommandContext, cache: C
   return EXIT.ok;
 }
 
-/** Remote failures during a push or pull (errors, timeouts, exchanges skipped after them): none is a miss. */
-function failuresSince(cache: CacheManager, before: { errors: number; timeouts: number; skipped: number }): number {
-  const now = cache.remote!.stats();
-  return now.errors - before.errors + now.timeouts - before.timeouts + now.skipped - before.skipped;
-}
-
 async function sync(sub: 'push' | 'pull', { root, json, print, printJson }: CommandContext, cache: CacheManager, category: string | undefined): Promise<number> {
-  const remote = cache.remote!;
-  const before = remote.stats();
+  const url = cache.remote!.stats().url;
   const bar = progressBar(`remote ${sub}`, { delayMs: 300 });
   let report: SyncReport;
   // The tier's warnings speak to a program ("counted in getStats().remote"); what they say, this command
@@ -123,20 +116,19 @@ async function sync(sub: 'push' | 'pull', { root, json, print, printJson }: Comm
     console.warn = warn;
     bar.finish();
   }
-  const failures = failuresSince(cache, before);
-  const lastError = failures > 0 ? remote.stats().lastError ?? null : null;
+  const { remoteFailures: failures, lastError, ...counts } = report;
   if (json) {
-    printJson({ root, remote: before.url, category: category ?? null, ...report, remote_failures: failures, last_error: lastError });
+    printJson({ root, remote: url, category: category ?? null, ...counts, remote_failures: failures, last_error: lastError });
   } else {
     for (const f of report.failed) print(`failed  ${f.category}/${f.key}: ${f.reason}`);
     const copied = sub === 'push' ? `${report.copied} published` : `${report.copied} copied`;
     const why = report.skipped === 0 || failures > 0 ? ''
       : sub === 'push' ? ' (larger than the remote takes, or the upload queue was full)' : ' (already here, or of a category this cache lacks)';
-    print(`${sub === 'push' ? `pushed ${root} to ${before.url}` : `pulled ${before.url} into ${root}`}${category === undefined ? '' : ` (${category})`}: `
+    print(`${sub === 'push' ? `pushed ${root} to ${url}` : `pulled ${url} into ${root}`}${category === undefined ? '' : ` (${category})`}: `
       + `${copied} (${formatBytes(report.bytes)}), ${report.skipped} skipped${why}, ${report.failed.length} failed`);
   }
   if (failures > 0) {
-    throw problemError(`remote ${sub}: the remote ${before.url} failed ${plural(failures, 'time')} (last: ${lastError}); `
+    throw problemError(`remote ${sub}: the remote ${url} failed ${plural(failures, 'time')} (last: ${lastError}); `
       + `the entries not ${sub === 'push' ? 'published' : 'copied'} for it count as skipped: run "dase-cache remote ${sub}" again when it answers`);
   }
   if (report.failed.length > 0) {
