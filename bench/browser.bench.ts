@@ -1,21 +1,23 @@
-// In headless Chromium (Debian's, /usr/bin/chromium), with today's code: SHA-256 of a whole buffer by our WASM
-// sha256Hex against crypto.subtle.digest, and the browser CacheManager's save and verified load on OPFS and in
-// memory, on the main thread and in a dedicated worker. A baseline for OPFS sync access handles in workers
-// and crypto.subtle checksums for large entries.
+// In headless Chromium (Debian's, /usr/bin/chromium): SHA-256 of a whole buffer by our WASM sha256Hex against
+// crypto.subtle.digest, and the browser CacheManager's save and verified load on OPFS and in memory, on the
+// main thread (writables) and in a dedicated worker (sync access handles). The worker's OPFS figures are
+// compared with their targets and with the floor: the bare browser API doing the file work of the same
+// operation (a sync handle's write, flush, close and move; a read and crypto.subtle.digest), measured in the
+// same worker, interleaved with the cache's operations.
 //
 // The page and the worker run one esbuild bundle of src/index.ts plus the measuring code below, served from a
 // node:http server on 127.0.0.1 (a secure context, so OPFS works) with COOP/COEP headers, so that the page is
 // cross-origin isolated and performance.now() is not coarsened to 100 µs. The browser gets a fresh profile
 // folder: OPFS on disk, as a user's would be (a plain launch's context keeps OPFS in memory).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { formatTime, median, tableLines } from './_harness.js';
+import { formatTime, median, summarize, tableLines, type ComparisonResult } from './_harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -31,6 +33,28 @@ const CACHE_WARMUP_MS = 250;
 /** Elements of the large entry: 8 MB (10^6 bytes) of doubles. */
 const LARGE_ELEMENTS = 1_000_000;
 
+/** The worker's OPFS operations with a target time, and the floors they are compared with. */
+const TARGETS = [
+  { what: '1 KiB bytes', operation: 'save', targetMs: 3, floors: ['1 KiB: one file', '1 KiB: two appends and one file'] },
+  { what: '8 MB Float64Array', operation: 'save', targetMs: 40, floors: ['8 MB: one file', '8 MB: SHA-256 and one file'] },
+  { what: '8 MB Float64Array', operation: 'load', targetMs: 15, floors: ['8 MB: getFile() and SHA-256', '8 MB: read-only handle and SHA-256'] },
+] as const;
+
+/** What each floor does, with the browser's API alone, in the worker. */
+const FLOOR_WORK: Record<string, string> = {
+  '1 KiB: one file': 'a 1 KiB temp file by a sync handle (write, flush, close), moved over the old file',
+  '1 KiB: two appends and one file': 'the same, between two 200-byte appends by sync handles (a save writes these three)',
+  '8 MB: one file': 'an 8 MB temp file by a sync handle, moved over the old file',
+  '8 MB: SHA-256 and one file': 'crypto.subtle.digest of the 8 MB, then that file',
+  '8 MB: getFile() and SHA-256': 'getFile().arrayBuffer() of the 8 MB file, then crypto.subtle.digest',
+  '8 MB: read-only handle and SHA-256': "a read-only sync handle's read of it, then crypto.subtle.digest",
+};
+
+/** Skips the bench where there is no Chromium to drive; the reason, or undefined when it can run. */
+export function browserBenchSkipped(): string | undefined {
+  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (Debian: apt-get install chromium); the browser bench is skipped`;
+}
+
 /** One timed operation in the browser, as bench/run.ts stores it. */
 export interface BrowserTiming {
   name: string;
@@ -39,6 +63,8 @@ export interface BrowserTiming {
   operation: string;
   where: 'main' | 'worker';
   storage: 'opfs' | 'memory' | 'none';
+  /** kind 'cache': what the CacheManager wrote through ('writables' or 'sync access handles' on OPFS, 'memory'). */
+  layer?: string;
   /** Bytes of the value per operation (what MB/s counts). */
   bytes: number;
   rounds: number;
@@ -135,6 +161,44 @@ async function sha({ sizes, rounds, sliceMs }) {
 // The cache measurements of one realm (page or worker), by storage.
 const caches = new Map();
 
+// The floor: the file work of a save or a verified load with the browser's API alone (worker only: sync handles).
+async function floorOps(small, large) {
+  const root = await navigator.storage.getDirectory();
+  const dir = await root.getDirectoryHandle('bench-floor', { create: true });
+  const line = new TextEncoder().encode('0123456789abcdef ' + 'x'.repeat(181) + '\n');
+  let n = 0;
+  async function oneFile(name, bytes) {
+    const handle = await dir.getFileHandle('.tmp-' + (n++), { create: true });
+    const access = await handle.createSyncAccessHandle();
+    try { access.write(bytes, { at: 0 }); access.flush(); } finally { access.close(); }
+    await handle.move(dir, name);
+  }
+  const journal = await dir.getFileHandle('.journal-0', { create: true });
+  async function append() {
+    const access = await journal.createSyncAccessHandle();
+    try { access.write(line, { at: access.getSize() }); access.flush(); } finally { access.close(); }
+  }
+  await oneFile('large', large);
+  const largeFile = await dir.getFileHandle('large');
+  return [
+    { operation: 'floor', what: '1 KiB: one file', bytes: small.byteLength, run: () => oneFile('small', small) },
+    { operation: 'floor', what: '1 KiB: two appends and one file', bytes: small.byteLength,
+      run: async () => { await append(); await oneFile('small', small); await append(); } },
+    { operation: 'floor', what: '8 MB: one file', bytes: large.byteLength, run: () => oneFile('large-' + (n % 3), large) },
+    { operation: 'floor', what: '8 MB: SHA-256 and one file', bytes: large.byteLength,
+      run: async () => { sink = await crypto.subtle.digest('SHA-256', large); await oneFile('large-' + (n % 3), large); } },
+    { operation: 'floor', what: '8 MB: getFile() and SHA-256', bytes: large.byteLength,
+      run: async () => crypto.subtle.digest('SHA-256', await (await largeFile.getFile()).arrayBuffer()) },
+    { operation: 'floor', what: '8 MB: read-only handle and SHA-256', bytes: large.byteLength,
+      run: async () => {
+        const access = await largeFile.createSyncAccessHandle({ mode: 'read-only' });
+        let bytes;
+        try { bytes = new Uint8Array(access.getSize()); access.read(bytes, { at: 0 }); } finally { access.close(); }
+        return crypto.subtle.digest('SHA-256', bytes);
+      } },
+  ];
+}
+
 async function cacheSetup({ storage, root, largeElements, warmupMs, sliceMs }) {
   const cache = new CacheManager({ root, storage });
   const small = new Uint8Array(filled(1024, 7));
@@ -157,10 +221,13 @@ async function cacheSetup({ storage, root, largeElements, warmupMs, sliceMs }) {
     { operation: 'save', what: '8 MB Float64Array', bytes: large.byteLength, run: () => cache.save('state_profiles', 'profile_' + (n++ % KEYS), large) },
     { operation: 'load', what: '8 MB Float64Array', bytes: large.byteLength, run: () => cache.load('state_profiles', 'profile_' + (n++ % KEYS)) },
   ];
+  const syncHandles = typeof FileSystemFileHandle !== 'undefined' && 'createSyncAccessHandle' in FileSystemFileHandle.prototype;
+  if (storage === 'opfs' && syncHandles) ops.push(...await floorOps(small, new Uint8Array(large.buffer)));
   const counts = [];
   for (const op of ops) counts.push(await calibrate(op.run, false, warmupMs, sliceMs));
   caches.set(storage, { cache, ops, counts });
-  return ops.map((op, i) => ({ operation: op.operation, what: op.what, bytes: op.bytes, opsPerRound: counts[i] }));
+  const layer = storage === 'memory' ? 'memory' : isWorker && syncHandles ? 'sync access handles' : 'writables';
+  return { layer, ops: ops.map((op, i) => ({ operation: op.operation, what: op.what, bytes: op.bytes, opsPerRound: counts[i] })) };
 }
 
 async function cacheRound({ storage, round }) {
@@ -223,7 +290,7 @@ if (isWorker) {
       for (const storage of ['opfs', 'memory']) configs.push({ where, storage, realm: where === 'main' ? local : worker });
     }
     for (const c of configs) {
-      c.ops = await c.realm.cacheSetup({ storage: c.storage, root: 'bench-' + c.where, largeElements, warmupMs, sliceMs });
+      ({ layer: c.layer, ops: c.ops } = await c.realm.cacheSetup({ storage: c.storage, root: 'bench-' + c.where, largeElements, warmupMs, sliceMs }));
       c.times = c.ops.map(() => []);
     }
     for (let r = 0; r < rounds; r++) {
@@ -235,7 +302,7 @@ if (isWorker) {
     }
     for (const c of configs) await c.realm.cacheClose({ storage: c.storage });
     worker.terminate();
-    return configs.map((c) => ({ where: c.where, storage: c.storage, ops: c.ops.map((op, o) => ({ ...op, msPerOpByRound: c.times[o] })) }));
+    return configs.map((c) => ({ where: c.where, storage: c.storage, layer: c.layer, ops: c.ops.map((op, o) => ({ ...op, msPerOpByRound: c.times[o] })) }));
   }
 
   globalThis.daseBench = { sha, cacheBench, crossOriginIsolated: globalThis.crossOriginIsolated === true };
@@ -246,6 +313,8 @@ interface ShaRun { size: number; contenders: { name: string; opsPerRound: number
 interface CacheRun {
   where: 'main' | 'worker';
   storage: 'opfs' | 'memory';
+  /** What the realm's CacheManager writes through: 'writables' or 'sync access handles' (OPFS), 'memory'. */
+  layer: string;
   ops: { operation: string; what: string; bytes: number; opsPerRound: number; msPerOpByRound: number[] }[];
 }
 declare const window: {
@@ -265,8 +334,44 @@ function sizeLabel(bytes: number): string {
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 
+/**
+ * The worker's OPFS operations against their targets, their floors and the main thread, as comparisons
+ * (speedup = the other's time / the worker's; a target is met when its time / ours >= 1).
+ */
+function targetComparisons(cacheRuns: CacheRun[]): ComparisonResult[] {
+  const worker = cacheRuns.find((r) => r.where === 'worker' && r.storage === 'opfs')!;
+  const main = cacheRuns.find((r) => r.where === 'main' && r.storage === 'opfs')!;
+  const find = (run: CacheRun, what: string, operation: string) => run.ops.find((o) => o.what === what && o.operation === operation);
+  if (!TARGETS.every((t) => t.floors.every((f) => find(worker, f, 'floor')))) {
+    console.log('(no floors: this worker has no sync access handles)\n');
+    return [];
+  }
+  console.log('The floors, measured in the same worker with the browser\'s API alone:');
+  for (const [name, work] of Object.entries(FLOOR_WORK)) console.log(`  ${name}: ${work}`);
+  console.log('');
+  return TARGETS.map(({ what, operation, targetMs, floors }) => {
+    const ours = find(worker, what, operation)!;
+    const contenders = [
+      { name: `target: ${targetMs} ms`, opsPerRound: 1, msPerOpByRound: ours.msPerOpByRound.map(() => targetMs) },
+      ...floors.map((f) => ({ ...find(worker, f, 'floor')!, name: `floor: ${f}` })),
+      { ...find(main, what, operation)!, name: `the main thread (${main.layer})` },
+    ];
+    return summarize({
+      name: `browser: cache ${operation} ${what}${operation === 'load' ? ' (verified)' : ''}, worker, OPFS (${worker.layer})`,
+      subject: { name: `ours, worker (${worker.layer})` }, baselines: contenders, bytesPerOp: ours.bytes,
+      targets: [{ baseline: `target: ${targetMs} ms`, atLeast: 1 }],
+    }, CACHE_ROUNDS, CACHE_SLICE_MS, [ours.opsPerRound, ...contenders.map((c) => c.opsPerRound)],
+    [ours.msPerOpByRound, ...contenders.map((c) => c.msPerOpByRound)]);
+  });
+}
+
 /** Runs the measurements in headless Chromium and prints their tables. */
-export async function benchBrowser(): Promise<BrowserBenchRecord[]> {
+export async function benchBrowser(): Promise<Array<BrowserBenchRecord | ComparisonResult>> {
+  const skipped = browserBenchSkipped();
+  if (skipped) {
+    console.log(`${skipped}\n`);
+    return [];
+  }
   const bundle = await build({
     stdin: { contents: BROWSER_CODE, resolveDir: root, sourcefile: 'browser-bench.js', loader: 'js' },
     bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent',
@@ -302,7 +407,7 @@ export async function benchBrowser(): Promise<BrowserBenchRecord[]> {
     const isolated = await page.evaluate(() => window.daseBench.crossOriginIsolated);
     console.log(`headless ${chromiumVersion}, fresh profile, page on ${url} (cross-origin isolated: ${isolated})\n`);
 
-    const records: BrowserBenchRecord[] = [];
+    const records: Array<BrowserBenchRecord | ComparisonResult> = [];
 
     // 1. SHA-256 in the page.
     const shaRuns = await page.evaluate((o) => window.daseBench.sha(o), { sizes: SHA_SIZES, rounds: SHA_ROUNDS, sliceMs: SHA_SLICE_MS });
@@ -348,18 +453,19 @@ export async function benchBrowser(): Promise<BrowserBenchRecord[]> {
           const ms = median(op.msPerOpByRound);
           const record: BrowserTiming = {
             name: `cache ${operation} ${what}, ${run.where}, ${run.storage}`, kind: 'cache', operation, where: run.where, storage: run.storage,
-            bytes: op.bytes, rounds: CACHE_ROUNDS, opsPerRound: op.opsPerRound, msPerOpByRound: op.msPerOpByRound, medianMs: ms,
+            layer: run.layer, bytes: op.bytes, rounds: CACHE_ROUNDS, opsPerRound: op.opsPerRound, msPerOpByRound: op.msPerOpByRound, medianMs: ms,
             mbPerSecond: mbps(op.bytes, ms),
           };
           records.push(record);
           const lo = Math.min(...op.msPerOpByRound), hi = Math.max(...op.msPerOpByRound);
-          cacheRows.push([`${operation} ${what}${operation === 'load' ? ' (verified)' : ''}`, run.where, run.storage, ms.toFixed(3),
+          cacheRows.push([`${operation} ${what}${operation === 'load' ? ' (verified)' : ''}`, run.where, run.layer, ms.toFixed(3),
             record.mbPerSecond.toFixed(1), `(${lo.toFixed(2)}..${hi.toFixed(2)})`, String(op.opsPerRound)]);
         }
       }
     }
     console.log(`CacheManager in the browser  [${CACHE_ROUNDS} rounds, main/worker x opfs/memory interleaved, operations rotated; 3 keys overwritten in turn]`);
     console.log(tableLines(['operation', 'where', 'storage', 'median ms', 'MB/s', '(min..max ms)', 'ops/round'], cacheRows).join('\n') + '\n');
+    records.push(...targetComparisons(cacheRuns));
     if (errors.length > 0) throw new Error(`the page logged errors:\n${errors.join('\n')}`);
     return records;
   } finally {

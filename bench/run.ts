@@ -1,5 +1,6 @@
 // Runs every benchmark in sequence and saves the results, with the date, the machine and the kernel build,
-// as bench/results/<bench>.json and bench/results/latest.json.
+// as bench/results/<bench>.json and bench/results/latest.json. The browser bench runs where Debian's
+// /usr/bin/chromium is installed, and says it was skipped elsewhere.
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelInfo } from '../src/node.js';
 import type { ComparisonResult } from './_harness.js';
-import { benchBrowser, type BrowserBenchRecord } from './browser.bench.js';
+import { benchBrowser, browserBenchSkipped, type BrowserBenchRecord } from './browser.bench.js';
 import { benchBundle, type BundleSize } from './bundle.bench.js';
 import { benchCache } from './cache.bench.js';
 import { benchCsr } from './csr.bench.js';
@@ -36,6 +37,11 @@ const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   sweep: benchSweep,
   bundle: benchBundle,
   browser: benchBrowser,
+};
+
+// Why a bench cannot run on this machine (undefined: it can).
+const SKIPPED: Record<string, () => string | undefined> = {
+  browser: browserBenchSkipped,
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
@@ -75,6 +81,11 @@ async function main(): Promise<void> {
   for (const [name, bench] of Object.entries(BENCHES)) {
     if (only.length > 0 && !only.includes(name)) continue;
     console.log(`== ${name} ==\n`);
+    const skipped = SKIPPED[name]?.();
+    if (skipped) {
+      console.log(`  skipped: ${skipped}\n`);
+      continue;
+    }
     all[name] = await bench();
     writeJson(name, { ...context, bench: name, comparisons: all[name] });
   }

@@ -145,14 +145,14 @@ function rememberedComputeMs(report: RunReport): number | undefined {
 
 function showRun(report: RunReport): void {
   ui.stepsBody.replaceChildren(...report.steps.map((step) => {
-    const tr = row([step.label, [describeSource(step), `source-${step.source}`], ms(step.ms)]);
+    const tr = row([step.label, [describeSource(step), `source-${step.source}`], ms(step.ms), [step.reason, 'reason']]);
     tr.title = step.key;
     return tr;
   }));
-  const foot = [row(['the job, end to end', '', ms(report.jobMs)])];
+  const foot = [row(['the job, end to end', '', ms(report.jobMs), ''])];
   const computedMs = rememberedComputeMs(report);
   if (computedMs !== undefined) {
-    foot.push(row(['the same job when it was computed', `${(computedMs / report.jobMs).toFixed(0)}× slower`, ms(computedMs)]));
+    foot.push(row(['the same job when it was computed', `${(computedMs / report.jobMs).toFixed(0)}× slower`, ms(computedMs), '']));
   }
   ui.stepsFoot.replaceChildren(...foot);
   showStats(report.stats);

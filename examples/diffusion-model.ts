@@ -35,7 +35,8 @@ export const SMALL_PARAMS: Readonly<DiffusionParams> = { alpha: 0.5, grid: 64, s
  * One memoized step of the job: what it was, where it came from, what it cost; `waited` when another process
  * or machine held the key and this one waited for its result.
  */
-export interface JobStep { label: string; key: string; source: MemoCall<unknown>['source']; ms: number; stored?: boolean; waited?: boolean }
+/** A memoized step of the job: where its result came from, why (policy 'auto''s decision), and its time. */
+export interface JobStep { label: string; key: string; source: MemoCall<unknown>['source']; ms: number; reason: string; stored?: boolean; waited?: boolean }
 
 /** The simulation's result: SNAPSHOTS+1 frames of the field, their step numbers, the centre's history. */
 export interface DiffusionResult {
@@ -115,7 +116,8 @@ export function diffusionJob(cache: CacheManagerCore, params: DiffusionParams, {
     await Promise.all([simulation.settled(), ...Object.values(kernels).map((k) => k.settled())]);
     // Read once the writes are done: a call's `stored` turns true when its background write has finished.
     const steps = calls.map(([label, category, call]): JobStep => ({
-      label, key: `${category}/${call.key}`, source: call.source, ms: call.ms, stored: call.stored, ...(call.waited ? { waited: true } : {}),
+      label, key: `${category}/${call.key}`, source: call.source, ms: call.ms, reason: call.reason, stored: call.stored,
+      ...(call.waited ? { waited: true } : {}),
     }));
     return { steps, result, centreDerivative };
   }

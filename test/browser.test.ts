@@ -4,13 +4,17 @@
 // index.json the browser wrote has Node's schema, checksums and files; a quota refusal leaves earlier
 // entries intact; two tabs share one cache. A screenshot of the heat map goes to test/artifacts/.
 //
+// The file layer's promises, the quota, concurrent writers and Node's reading of the files are checked twice:
+// in the page (OpfsFiles, writables) and in a dedicated worker (OpfsSahFiles, sync access handles), with the
+// checks of test/fixtures/browser-opfs-checks.ts; and across the two, a page and a worker on the same files.
+//
 // Each vitest project runs it once with its own kernel build: 'simd' from the bytes embedded in the bundle,
 // 'scalar' with init({ url }) from kernels-scalar.wasm, so both ways of loading the WASM are exercised.
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -19,6 +23,7 @@ import { CacheManager, kernelInfo, laplacian } from '../src/node.js';
 import { DEFAULT_PARAMS, diffusionJob } from '../examples/diffusion-model.js';
 import { bytesOf, hashKernelChecks } from '../demo/kernel-checks.js';
 import type { DemoApi } from '../demo/main.js';
+import { COST_FILE, parseCostFile } from '../src/cost/cost-file.js';
 import { nodeSha256Hex } from './fixtures/util.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,6 +35,11 @@ const pageQuery = kernelBuild === 'scalar' ? '?wasm=url&simd=0' : '';
 const screenshot = join(repo, 'test', 'artifacts', kernelBuild === 'simd' ? 'demo.png' : 'demo-scalar.png');
 
 declare const window: { daseDemo: DemoApi };
+
+type Checks = typeof import('./fixtures/browser-opfs-checks.js');
+/** Where a check runs: in the page (writables) or in a dedicated worker it starts (sync access handles). */
+type Realm = 'page' | 'worker';
+const WORKER_SCRIPT = 'opfs-checks-worker.js';
 
 const present = existsSync(CHROMIUM);
 
@@ -81,18 +91,64 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
   }
 
   /** Loads the demo (which runs the job at once) and returns its run's report, minus the frames. */
-  async function lastRun(): Promise<{ steps: { label: string; source: string; ms: number; key: string }[]; jobMs: number; snapshotsSha256: string; build: string }> {
+  async function lastRun(): Promise<{ steps: { label: string; source: string; ms: number; key: string; reason: string }[]; jobMs: number; snapshotsSha256: string; build: string }> {
     return page.evaluate(async () => {
       const r = await window.daseDemo.lastRun;
       return { steps: r.steps, jobMs: r.jobMs, snapshotsSha256: r.snapshotsSha256, build: r.kernel.build };
     });
   }
 
+  let checksScript: string;
+
+  /** Bundles the checks for the page (evaluated there) and for a worker (served beside the demo, same origin). */
+  async function bundleChecks(): Promise<void> {
+    const common = { bundle: true, platform: 'browser', target: 'es2022', write: false, logLevel: 'silent', keepNames: true } as const;
+    const [forPage, forWorker] = await Promise.all([
+      build({ ...common, entryPoints: [join(repo, 'test', 'fixtures', 'browser-opfs-checks.ts')], format: 'iife', globalName: 'daseOpfsChecks',
+        footer: { js: 'globalThis.daseOpfsChecks = daseOpfsChecks;' } }),
+      build({ ...common, entryPoints: [join(repo, 'test', 'fixtures', 'browser-opfs-worker.ts')], format: 'esm' }),
+    ]);
+    checksScript = forPage.outputFiles[0].text;
+    writeFileSync(join(out, WORKER_SCRIPT), forWorker.outputFiles[0].text);
+  }
+
+  /** Runs a check of browser-opfs-checks.ts in the tab's page or in its dedicated worker (started once per page load). */
+  async function run<M extends keyof Checks>(tab: Page, realm: Realm, method: M, ...args: Parameters<Checks[M]>): Promise<Awaited<ReturnType<Checks[M]>>> {
+    if (realm === 'page') {
+      if (!await tab.evaluate(() => 'daseOpfsChecks' in globalThis)) await tab.evaluate(checksScript);
+      return tab.evaluate(({ method, args }) => {
+        const checks = (globalThis as unknown as { daseOpfsChecks: Record<string, (...a: unknown[]) => unknown> }).daseOpfsChecks;
+        return checks[method](...args);
+      }, { method, args: args as unknown[] }) as Promise<Awaited<ReturnType<Checks[M]>>>;
+    }
+    return tab.evaluate(async ({ script, method, args }) => {
+      type Call = (method: string, args: unknown[]) => Promise<unknown>;
+      const scope = globalThis as unknown as { daseOpfsWorker?: Promise<Call> };
+      scope.daseOpfsWorker ??= new Promise<Call>((resolve, reject) => {
+        const worker = new Worker(`/${script}`, { type: 'module' });
+        const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+        let next = 0;
+        worker.onerror = (e) => reject(new Error(`worker: ${e.message}`));
+        worker.onmessage = (event) => {
+          const { ready, id, result, error } = event.data;
+          if (ready) {
+            resolve((m, a) => new Promise((done, fail) => { pending.set(next, { resolve: done, reject: fail }); worker.postMessage({ id: next++, method: m, args: a }); }));
+            return;
+          }
+          const call = pending.get(id)!;
+          pending.delete(id);
+          if (error !== undefined) call.reject(new Error(`in the worker: ${error}`)); else call.resolve(result);
+        };
+      });
+      return (await scope.daseOpfsWorker)(method, args);
+    }, { script: WORKER_SCRIPT, method, args: args as unknown[] }) as Promise<Awaited<ReturnType<Checks[M]>>>;
+  }
+
   beforeAll(async () => {
     profile = mkdtempSync(join(tmpdir(), 'dase-cache-chromium-'));
     out = mkdtempSync(join(tmpdir(), 'dase-cache-demo-'));
     ({ url, server } = await startServer(out));
-    await launch();
+    await Promise.all([launch(), bundleChecks()]);
   }, 60_000);
 
   afterAll(async () => {
@@ -103,6 +159,7 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
   });
 
   let firstRun: Awaited<ReturnType<typeof lastRun>>;
+  const simulationStep = (run: typeof firstRun) => run.steps.find((s) => s.label === 'simulation')!;
 
   it('serves the page under a strict Content-Security-Policy and loads the kernels it was asked for', async () => {
     const response = await page.goto(`${url}${pageQuery}`);
@@ -130,13 +187,19 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
     expect(firstRun.build).toBe(kernelBuild);
     expect(firstRun.steps.map((s) => s.label)).toEqual(['fractional kernel', 'Laplacian (CSR)', 'history plan', 'simulation', 'D^alpha of the centre trace']);
     expect(firstRun.steps.every((s) => s.source === 'computed')).toBe(true);
+    // The panel says what 'auto' decided for each step, and why.
+    expect(firstRun.steps.every((s) => /^(stored|kept in memory only|recomputed|called directly)/.test(s.reason))).toBe(true);
+    expect(simulationStep(firstRun).reason).toMatch(/^stored: computing it took .*, a load of .* would take about/);
+    const reasons = await page.locator('#steps-body td.reason').allTextContents();
+    expect(reasons).toEqual(firstRun.steps.map((s) => s.reason));
   });
 
   it('loads the simulation from OPFS after a reload and after a browser restart, faster, with the same result', async () => {
     await page.reload();
     const reloaded = await lastRun();
-    const simulation = (run: typeof firstRun) => run.steps.find((s) => s.label === 'simulation')!;
+    const simulation = simulationStep;
     expect(simulation(reloaded).source).toBe('disk');
+    expect(simulation(reloaded).reason).toMatch(/^loaded: computing it takes .*, a load of .* takes about/);
     expect(simulation(reloaded).ms).toBeLessThan(simulation(firstRun).ms);
     expect(reloaded.jobMs).toBeLessThan(firstRun.jobMs);
     expect(reloaded.snapshotsSha256).toBe(firstRun.snapshotsSha256);
@@ -153,7 +216,9 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
   it('wrote index.json with Node\'s schema and checksums, and the files Node writes for the same job', async () => {
     const listed = await page.evaluate(() => window.daseDemo.listFiles());
     const categories = ['echo_templates', 'fftw_wisdom', 'fractional_kernels', 'mission_graph', 'source_maps', 'state_profiles', 'stencils', 'surrogates'];
-    expect([...new Set(listed.map((p) => p.split('/')[0]))].sort()).toEqual(categories);
+    // Beside the categories, the root holds the cost model only, which has learnt what loads from OPFS cost.
+    expect(listed.filter((p) => !p.includes('/'))).toEqual([COST_FILE]);
+    expect([...new Set(listed.filter((p) => p.includes('/')).map((p) => p.split('/')[0]))].sort()).toEqual(categories);
     for (const category of categories) expect(listed).toContain(`${category}/index.json`);
     expect(listed.filter((p) => p.includes('/.tmp-') || p.endsWith('.crswap'))).toEqual([]);
 
@@ -185,9 +250,10 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
     const nodeRoot = mkdtempSync(join(tmpdir(), 'dase-cache-node-reference-'));
     try {
       for (const path of listed) {
-        mkdirSync(join(copied, path.split('/')[0]), { recursive: true });
+        mkdirSync(dirname(join(copied, path)), { recursive: true });
         writeFileSync(join(copied, path), (await readFile(path))!);
       }
+      expect(parseCostFile(readFileSync(join(copied, COST_FILE))).loads.get('opfs')!.samples).toBeGreaterThan(0);
       const fromBrowser = new CacheManager({ root: copied });
       expect((await fromBrowser.validate()).ok).toBe(true);
       const loaded = await fromBrowser.load('state_profiles', simulationKey) as { snapshots: { data: Float64Array } };
@@ -199,7 +265,7 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
       const cache = new CacheManager({ root: nodeRoot });
       await diffusionJob(cache, DEFAULT_PARAMS).run();
       await cache.close();
-      expect(readdirSync(nodeRoot).sort()).toEqual(categories);
+      expect(readdirSync(nodeRoot).sort()).toEqual([COST_FILE, ...categories]);
       const nodeIndex = JSON.parse(readFileSync(join(nodeRoot, 'state_profiles', 'index.json'), 'utf8'));
       const ours = index.entries[simulationKey];
       const theirs = nodeIndex.entries[simulationKey];
@@ -217,21 +283,16 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
     }
   });
 
-  it('stores a kernel\'s output in the browser byte for byte as Node stores it', async () => {
-    const save = async () => {
-      const { CacheManager, laplacian } = window.daseDemo.lib;
-      const cache = new CacheManager({ root: 'same-bytes' });
-      await cache.save('stencils', 'laplacian_2d_64_64_periodic', laplacian([64, 64], { boundary: 'periodic' }), { metadata: { note: 'same' } });
-      await cache.close();
-    };
-    await page.evaluate(save);
+  it.each(['page', 'worker'] as const)('stores a kernel\'s output in the browser byte for byte as Node stores it (%s)', async (realm) => {
+    const root = `same-bytes-${realm}`;
+    await run(page, realm, 'saveLaplacian', root);
     const nodeRoot = mkdtempSync(join(tmpdir(), 'dase-cache-same-bytes-'));
     try {
       const cache = new CacheManager({ root: nodeRoot });
       await cache.save('stencils', 'laplacian_2d_64_64_periodic', laplacian([64, 64], { boundary: 'periodic' }), { metadata: { note: 'same' } });
       await cache.close();
       const read = async (path: string) =>
-        Buffer.from((await page.evaluate((p) => window.daseDemo.readFile(p, 'same-bytes'), `stencils/${path}`))!, 'base64');
+        Buffer.from((await page.evaluate(([p, r]) => window.daseDemo.readFile(p, r), [`stencils/${path}`, root]))!, 'base64');
       const browserIndex = JSON.parse((await read('index.json')).toString('utf8'));
       const nodeIndex = JSON.parse(readFileSync(join(nodeRoot, 'stencils', 'index.json'), 'utf8'));
       const entry = (e: Record<string, unknown>) => ({ ...e, created_at: undefined, last_accessed: undefined });
@@ -259,30 +320,15 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
     expect(existsSync(screenshot)).toBe(true);
   });
 
-  it('refuses a write over the quota with EQUOTA, leaving earlier entries intact and no temporary file', async () => {
+  it.each(['page', 'worker'] as const)('refuses a write over the quota with EQUOTA, leaving earlier entries intact and no temporary file (%s)', async (realm) => {
     const origin = new URL(url).origin;
+    const root = `quota-test-${realm}`;
     const cdp = await context.newCDPSession(page);
     try {
-      const usage = await page.evaluate(async () => {
-        const { CacheManager } = window.daseDemo.lib;
-        const cache = new CacheManager({ root: 'quota-test' });
-        await cache.save('fractional_kernels', 'small', new Float64Array(1000).fill(0.5));
-        await cache.close();
-        return (await navigator.storage.estimate()).usage ?? 0;
-      });
-      // Room for the bookkeeping, not for 8 MB more.
+      const usage = await run(page, realm, 'quotaPrepare', root);
+      // Room for the bookkeeping, not for 8 MB more (nor for the 1 MiB a sync access handle asks for any write).
       await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 512 * 1024 });
-      const result = await page.evaluate(async () => {
-        const { CacheManager } = window.daseDemo.lib;
-        const cache = new CacheManager({ root: 'quota-test' });
-        const error = await cache.save('fractional_kernels', 'large', new Float64Array(1 << 20)).then(() => undefined,
-          (e) => ({ name: e.name, code: e.code, message: e.message, cause: e.cause?.name, isCacheError: e instanceof window.daseDemo.lib.CacheError }));
-        const small = await cache.load('fractional_kernels', 'small') as Float64Array;
-        const report = await cache.validate();
-        const keys = await cache.listKeys('fractional_kernels');
-        await cache.close();
-        return { error, small: [small.length, small[0]], keys, ok: report.ok };
-      });
+      const result = await run(page, realm, 'quotaSaveLarge', root);
       expect(result.error).toMatchObject({ name: 'CacheError', code: 'EQUOTA', cause: 'QuotaExceededError', isCacheError: true });
       expect(result.error!.message).toMatch(/QuotaExceededError.*earlier cache entries are intact/s);
       expect(result.small).toEqual([1000, 0.5]);
@@ -292,102 +338,80 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
       await cdp.send('Storage.overrideQuotaForOrigin', { origin }); // no size: the browser's own quota again
       await cdp.detach();
     }
-    const names = await page.evaluate(() => window.daseDemo.listFiles('quota-test'));
+    const names = await page.evaluate((r) => window.daseDemo.listFiles(r), root);
     expect(names.filter((n) => n.includes('/.tmp-') || n.endsWith('.crswap'))).toEqual([]);
     expect(names).toContain('fractional_kernels/small.npz');
   });
 
-  it('lets two tabs save into one category at once, with Web Locks keeping the index whole', async () => {
+  it.each([
+    { name: 'two tabs', writers: [['page', 'page'], ['second', 'page']] },
+    { name: 'a page and the workers of two tabs', writers: [['page', 'page'], ['page', 'worker'], ['second', 'worker']] },
+  ] as const)('lets $name save into one category at once, with Web Locks keeping the index whole', async ({ writers }) => {
+    const root = `tabs-test-${writers.length}`;
     const second = await context.newPage();
     await second.goto(`${url}${pageQuery}${pageQuery ? '&' : '?'}autorun=0`);
-    const writer = async (tab: string) => {
-      const { CacheManager } = window.daseDemo.lib;
-      const cache = new CacheManager({ root: 'tabs-test' });
-      await Promise.all(Array.from({ length: 12 }, async (_, i) => {
-        await cache.save('mission_graph', `${tab}-${i}`, { tab, i });
-        await cache.save('mission_graph', `shared-${i % 4}`, { tab, i });
-      }));
-      await cache.close();
-    };
-    await Promise.all([page.evaluate(writer, 'a'), second.evaluate(writer, 'b')]);
-    const seen = await second.evaluate(async () => {
-      const { CacheManager } = window.daseDemo.lib;
-      const cache = new CacheManager({ root: 'tabs-test' });
-      const keys = await cache.listKeys('mission_graph');
-      const shared = await Promise.all([0, 1, 2, 3].map((i) => cache.load('mission_graph', `shared-${i}`)));
-      const report = await cache.validate();
-      await cache.close();
-      return { keys, shared, ok: report.ok };
-    });
+    const tabs = { page, second };
+    await Promise.all(writers.map(([tab, realm], i) => run(tabs[tab], realm, 'saveConcurrently', root, String.fromCharCode(97 + i))));
+    const seen = await run(second, 'page', 'readConcurrent', root);
     await second.close();
-    expect(seen.keys).toHaveLength(28);
+    expect(seen.keys).toHaveLength(12 * writers.length + 4);
     expect(seen.ok).toBe(true);
-    for (const value of seen.shared as { tab: string; i: number }[]) expect(['a', 'b']).toContain(value.tab);
+    for (const value of seen.shared as { tab: string; i: number }[]) expect(['a', 'b', 'c']).toContain(value.tab);
   });
 
-  it('OpfsFiles: atomic replace, a version that changes in the same millisecond, appends, Web Locks', async () => {
-    // The Files implementation itself, bundled for the page and evaluated there.
-    const bundle = await build({
-      entryPoints: [join(repo, 'src', 'platform', 'opfs-files.ts')], bundle: true, format: 'iife', globalName: 'daseOpfsFiles',
-      footer: { js: 'globalThis.daseOpfsFiles = daseOpfsFiles;' }, platform: 'browser', write: false, logLevel: 'silent',
-    });
-    await page.evaluate(bundle.outputFiles[0].text);
-    const result = await page.evaluate(async () => {
-      const { OpfsFiles } = (globalThis as unknown as { daseOpfsFiles: typeof import('../src/platform/opfs-files.js') }).daseOpfsFiles;
-      const files = new OpfsFiles('files-test');
-      const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
-      const bytes = (s: string) => new TextEncoder().encode(s);
-      await files.makeDir('a/b');
-      // The same bytes, replaced again and again as fast as it goes: the version must change every time.
-      const versions = new Set<string>();
-      for (let i = 0; i < 20; i++) {
-        await files.writeAtomic('a/b/index.json', bytes('{"same":"content"}'));
-        versions.add((await files.stat('a/b/index.json'))!.version);
-      }
-      // A move keeps the moved file's lastModified: an older temporary file moved over a newer file of the
-      // same size must still change the version.
-      const older = await files.writeTemp('a', bytes('same'));
-      const newer = await files.writeTemp('a', bytes('same'));
-      await files.rename(newer, 'a/v');
-      const before = (await files.stat('a/v'))!.version;
-      await files.rename(older, 'a/v');
-      const olderMoved = (await files.stat('a/v'))!.version !== before;
-      // Readers never see a partial file while it is replaced.
-      const n = 200_000;
-      let torn = 0;
-      const writer = (async () => {
-        for (let i = 0; i < 15; i++) await files.writeAtomic('a/big', bytes((i % 2 ? 'B' : 'A').repeat(n)));
-      })();
-      const reader = (async () => {
-        for (let i = 0; i < 60; i++) {
-          const got = text(await files.read('a/big'));
-          if (got !== undefined && !(got.length === n && (/^A+$/.test(got) || /^B+$/.test(got)))) torn++;
-        }
-      })();
-      await Promise.all([writer, reader]);
-      // Concurrent appends: every line lands whole.
-      await Promise.all(Array.from({ length: 25 }, (_, i) => files.append('a/.journal-0', bytes(`line ${i}\n`))));
-      const lines = text(await files.read('a/.journal-0'))!.trim().split('\n').sort();
-      const tail = text(await files.readFrom('a/.journal-0', 7));
-      // rename over an existing file, remove, list.
-      const temp = await files.writeTemp('a', bytes('new'));
-      await files.rename(temp, 'a/b/index.json');
-      const renamed = text(await files.read('a/b/index.json'));
-      const listed = (await files.list('a')).sort();
-      const removed = [await files.remove('a/big'), await files.remove('a/big'), await files.read('a/big')];
-      // Locks: exclusive, timed out with LockTimeoutError, free again once released.
-      const release = await files.lock('a/.lock', { timeoutMs: 1000 });
-      const timedOut = await files.lock('a/.lock', { timeoutMs: 100 }).then(() => 'taken', (e) => `${e.code}`);
-      const notFree = await files.lock('a/.lock', { timeoutMs: 0 }).then(() => 'taken', (e) => `${e.code}`);
-      await release();
-      const again = await files.lock('a/.lock', { timeoutMs: 0 });
-      await again();
-      return { versions: versions.size, olderMoved, torn, lines: lines.length, first: lines[0], tail: tail!.slice(0, 7), renamed, listed, removed, timedOut, notFree, root: files.root };
-    });
+  it.each([
+    { realm: 'page', layer: 'writable', name: 'OpfsFiles in the page (writables)' },
+    { realm: 'worker', layer: 'sah', name: 'OpfsSahFiles in a dedicated worker (sync access handles)' },
+  ] as const)('$name: atomic replace, a version that changes in the same millisecond, appends, Web Locks', async ({ realm, layer }) => {
+    const result = await run(page, realm, 'filesPromises', layer, `files-test-${layer}`);
     expect(result).toEqual({
-      versions: 20, olderMoved: true, torn: 0, lines: 25, first: 'line 0', tail: expect.stringMatching(/^\S/), renamed: 'new',
-      listed: ['.journal-0', 'b', 'big', 'v'], removed: [true, false, undefined], timedOut: 'ELOCKED', notFree: 'ELOCKED', root: 'opfs:/files-test',
+      versions: 20, olderMoved: true, torn: 0, lines: 25, first: 'line 0', tail: expect.stringMatching(/^\S/),
+      ended: 'whole\nunfini\nnext\n', renamed: 'new', listed: ['.journal-0', '.journal-1', 'b', 'big', 'v'],
+      removed: [true, false, undefined], timedOut: 'ELOCKED', notFree: 'ELOCKED', root: `opfs:/files-test-${layer}`,
     });
+  });
+
+  it('picks sync access handles in a dedicated worker and writables in the page', async () => {
+    expect(await run(page, 'worker', 'chosenLayer')).toEqual({ layer: 'sah', syncAccessHandles: true });
+    expect(await run(page, 'page', 'chosenLayer')).toEqual({ layer: 'writable', syncAccessHandles: false });
+  });
+
+  it('keeps its promises between a page and a worker on the same files: whole files, whole journal lines', async () => {
+    const root = 'cross-test';
+    const n = 200_000; // from 64 KiB the worker reads through read-only handles, which the page's moves wait for
+    const inPage = ['writable', root] as ['writable', string], inWorker = ['sah', root] as ['sah', string];
+    // The page replaces the file while the worker reads it, then the other way round.
+    const [pageWrote, workerRead] = await Promise.all([
+      run(page, 'page', 'replaceMany', inPage, 'big', 15, n), run(page, 'worker', 'readMany', inWorker, 'big', 60, n)]);
+    const [workerWrote, pageRead] = await Promise.all([
+      run(page, 'worker', 'replaceMany', inWorker, 'big', 15, n), run(page, 'page', 'readMany', inPage, 'big', 60, n)]);
+    expect({ pageWrote, workerRead, workerWrote, pageRead }).toEqual({
+      pageWrote: 15, workerRead: { torn: 0, seen: expect.any(Number) }, workerWrote: 15, pageRead: { torn: 0, seen: expect.any(Number) } });
+    expect(workerRead.seen + pageRead.seen).toBeGreaterThan(0);
+    // Both append to one journal while each reads it as the cache's journal reader does.
+    const [, , pageWatch, workerWatch] = await Promise.all([
+      run(page, 'page', 'appendLines', 'writable', root, '.journal-0', 'page', 40),
+      run(page, 'worker', 'appendLines', 'sah', root, '.journal-0', 'worker', 40),
+      run(page, 'page', 'watchLines', 'writable', root, '.journal-0', 80),
+      run(page, 'worker', 'watchLines', 'sah', root, '.journal-0', 80),
+    ]);
+    expect({ pageWatch: { notWhole: pageWatch.notWhole, lines: pageWatch.lines }, workerWatch: { notWhole: workerWatch.notWhole, lines: workerWatch.lines } })
+      .toEqual({ pageWatch: { notWhole: 0, lines: 80 }, workerWatch: { notWhole: 0, lines: 80 } });
+  });
+
+  it('leaves no Web Lock held when a sync access handle cannot be opened (the file is held elsewhere)', async () => {
+    expect(await run(page, 'worker', 'appendWhileHeld', 'held-lock-test')).toEqual({
+      error: 'NoModificationAllowedError', waited: true, locks: [], journal: 'first\nthird\n' });
+  });
+
+  it('waits for a worker\'s read-only handle before moving over or removing a file in the page', async () => {
+    await run(page, 'page', 'replaceMany', ['writable', 'held-test'], 'big', 1, 100_000);
+    // The worker holds the file open for 150 ms; the page replaces it at once, then removes it.
+    const { held } = await run(page, 'worker', 'holdReadOnly', 'held-test', 'big', 150);
+    const result = await run(page, 'page', 'replaceAndRemove', 'writable', 'held-test', 'big');
+    expect(held).toBe(true);
+    expect(result).toMatchObject({ replaced: 'replaced', removed: true });
+    expect(result.ms).toBeGreaterThan(50); // it waited (the handle was open for most of 150 ms)
   });
 
   it('logged no page error', () => {

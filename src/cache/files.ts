@@ -11,6 +11,8 @@ export interface FileStat {
 export interface Files {
   /** Where the root is, for messages. */
   readonly root: string;
+  /** What the files are on: the storage whose load costs the cache learns. */
+  readonly kind: 'disk' | 'opfs' | 'memory';
   /** Creates the folder (and parents) if missing. */
   makeDir(path: string): Promise<void>;
   /** The whole file, or undefined when it does not exist. */

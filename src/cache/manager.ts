@@ -20,6 +20,7 @@ import type { RemoteBackend } from '../remote/backend.js';
 import { resolveRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } from '../remote/options.js';
 import { RemoteTier, type Publication, type RemoteStats } from '../remote/tier.js';
 import { appendRemoteCounts, readRemoteCounts, type RemoteTotals } from '../remote/counts-log.js';
+import { CostModel, type CostReport } from '../cost/cost-model.js';
 
 /** A category's index, as index.json holds it. */
 export type CategoryStats = IndexFile;
@@ -30,6 +31,8 @@ export interface CacheStats {
   categories: Record<string, CategoryStats>;
   /** The remote tier's counts, when the cache has a remote. */
   remote?: RemoteStats;
+  /** What loads cost here, as learnt from the loads measured on this root (see CostModel). */
+  costs: CostReport;
 }
 
 export interface SaveOptions {
@@ -75,6 +78,8 @@ export interface CachePlatform {
   openRemote?: (options: ResolvedRemoteOptions) => RemoteBackend;
 }
 
+const now = () => globalThis.performance.now();
+
 // Reads retried while concurrent saves keep replacing the file under a reader.
 const MAX_READ_PASSES = 64;
 
@@ -94,6 +99,8 @@ export class CacheManagerCore {
   private closed = false;
   /** The shared remote cache, when there is one (for memoize and the `remote` commands). */
   readonly remote: RemoteTier | undefined;
+  /** What loads from this root (and its remote) cost, learnt from every verified load: memoize's 'auto' decides by it. */
+  readonly costs: CostModel;
 
   constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
     const opts = optionsObject('CacheManager', options);
@@ -109,6 +116,7 @@ export class CacheManagerCore {
       throw new RangeError(`CacheManager: expected flushIntervalMs to be a positive number, got ${describe(opts.flushIntervalMs)}`);
     }
     for (const name of Object.keys(this.categories)) this.indexes.set(name, new CategoryIndex(files, name));
+    this.costs = new CostModel(files, files.kind);
     const remote = resolveRemoteOptions(opts.remote);
     if (remote) {
       if (!platform.openRemote) throw new RangeError('CacheManager: this platform cannot open a remote cache');
@@ -123,6 +131,7 @@ export class CacheManagerCore {
       try {
         await this.files.makeDir('');
         for (const index of this.indexes.values()) await index.open();
+        await this.costs.open();
       } catch (error) {
         this.opening = undefined;
         if (error instanceof CacheError) throw error;
@@ -276,6 +285,7 @@ export class CacheManagerCore {
     const where = options.where ?? 'fetchRemote';
     this.index(where, category);
     checkStoredKey(where, key);
+    const started = now();
     const got = await this.remote?.fetch(category, key, { countMiss: options.poll !== true });
     if (!got) return undefined;
     const { manifest, bytes } = got;
@@ -286,6 +296,7 @@ export class CacheManagerCore {
     } catch {
       return this.remote!.reject(category, key, 'its blob is not a value this category holds');
     }
+    this.costs.observeLoad(bytes.length, now() - started, 'remote');
     const metadata = manifest.metadata;
     try {
       const encoded = encodeValue(where, this.categories[category], value, metadata ? { metadata } : {}, this.crc32);
@@ -357,6 +368,7 @@ export class CacheManagerCore {
     const where = options.where ?? 'loadEntry';
     const index = this.index(where, category);
     checkStoredKey(where, key);
+    const started = now();
     await this.ready();
     let mismatch: { path: string; expected: string; found: string } | undefined;
     let lastLook: string | undefined;
@@ -386,6 +398,7 @@ export class CacheManagerCore {
         if (match) {
           const value = decodeValue(bytes, this.describe(category, match, bytes), `${category}/${key}`);
           if (match === entry && options.touch !== false) index.touch(key);
+          this.costs.observeLoad(bytes.length, now() - started);
           this.startTimer();
           return { value, entry: structuredClone(match) };
         }
@@ -573,7 +586,10 @@ export class CacheManagerCore {
       categories[name] = index.snapshot(await this.decidedPuts(name, index));
       for (const entry of Object.values(categories[name].entries)) bytes += entry.size_bytes;
     }
-    return { total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories, ...(this.remote ? { remote: this.remote.stats() } : {}) };
+    return {
+      total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories,
+      ...(this.remote ? { remote: this.remote.stats() } : {}), costs: this.costs.report(),
+    };
   }
 
   /** Removes every entry of a category. @returns the number of entries removed. */
@@ -675,6 +691,7 @@ export class CacheManagerCore {
         failure ??= writeFailure(`writing ${name}/index.json`, error, { category: name, path: `${this.root}/${name}/index.json` });
       }
     }
+    await this.costs.persist(); // advice only: it never fails a checkpoint
     if (failure) throw failure;
   }
 
@@ -683,9 +700,10 @@ export class CacheManagerCore {
     return this.background.unfinishedSaves();
   }
 
-  /** Whether index.json lags what this process did (access counts included), or background writes are still to come. */
+  /** Whether index.json (or the cost model) lags what this process did (access counts included), or background writes are still to come. */
   lagging(): boolean {
-    return this.background.size > 0 || this.remote?.busy === true || (this.opening !== undefined && [...this.indexes.values()].some((i) => i.lagging()));
+    return this.background.size > 0 || this.remote?.busy === true
+      || (this.opening !== undefined && (this.costs.dirty || [...this.indexes.values()].some((i) => i.lagging())));
   }
 
   /** Whether some index.json lacks saves or deletes this process made, or background writes are still to come. */

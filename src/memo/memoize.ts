@@ -9,13 +9,16 @@ import type { CacheManagerCore } from '../cache/manager.js';
 import { kernelInfo } from '../wasm/loader.js';
 import { LIBRARY_VERSION } from '../wasm/generated/embedded.js';
 import { canonicalKey } from './keys.js';
-import { LoadCostModel } from './load-cost.js';
+import { STORE_MARGIN, knownCheap, loadedAtALoss, loadOrRecompute, storeOrKeep, formatMs } from './auto-policy.js';
 import { DEFAULT_MEMORY_BYTES, MemoryTier } from './memory-tier.js';
 
 /**
  * Where results go besides memory. `'always'`: every result is written to the cache (before the call
- * returns). `'auto'` (default): only results that took longer to compute than loading them back would
- * take, written in the background so no call waits for the disk. `'never'`: memory only.
+ * returns), and every hit is loaded. `'auto'` (default): a result is stored only when computing it took well
+ * longer than loading it back is predicted to take, written in the background so no call waits for the disk;
+ * an entry is loaded only when that is predicted to beat computing it. The predictions come from the cache
+ * root's cost model (`cache.costs`), learnt from the loads measured there by this and earlier processes.
+ * `'never'`: memory only.
  */
 export type MemoPolicy = 'always' | 'auto' | 'never';
 
@@ -59,6 +62,8 @@ export interface MemoCall<R> {
   storing?: boolean;
   /** True when another process (or, with a Redis remote, another machine) held the key and this call waited for it. */
   waited?: boolean;
+  /** Why the result came from where it did, with the figures that decided (policy 'auto': the measured compute time against the predicted load). */
+  reason: string;
 }
 
 export interface MemoStats {
@@ -70,6 +75,8 @@ export interface MemoStats {
   stored: number;
   /** Computed results policy 'auto' kept off the disk because loading them would be slower. */
   keptInMemory: number;
+  /** Calls policy 'auto' made straight to the function, which computes faster than a call can be keyed. */
+  direct: number;
 }
 
 export interface Memoized<A extends unknown[], R> {
@@ -84,13 +91,15 @@ export interface Memoized<A extends unknown[], R> {
 }
 
 const DEFAULT_WAIT_MS = 120_000;
-// 'auto' stores a result when computing it took this many times the estimated load.
-const STORE_MARGIN = 2;
+type Reason = () => string;
+type Hit = { value: unknown; source: 'disk' | 'remote'; reason: Reason };
+/** An entry 'auto' found but chose to compute again, and why. */
+type Declined = { declined: Reason };
 
-type Hit = { value: unknown; source: 'disk' | 'remote' };
+const IN_MEMORY = 'in memory (computed or loaded earlier in this process)';
+const SHARED_FLIGHT = 'in memory: the same call was in flight, and this one shared its result';
 
 const sharedTiers = new WeakMap<object, MemoryTier>();
-const loadCosts = new WeakMap<object, LoadCostModel>();
 
 function now(): number {
   return globalThis.performance.now();
@@ -99,6 +108,12 @@ function now(): number {
 /** What a result is checked against before it is served: the library, its WASM binary, the caller's version. */
 function identity(version: string | undefined): Record<string, string> {
   return { library_version: LIBRARY_VERSION, wasm_sha256: kernelInfo().wasmSha256, ...(version === undefined ? {} : { version }) };
+}
+
+/** Gives a call its `reason`, written the first time it is read. */
+function withReason<C extends object>(call: C, reason: Reason): C {
+  let text: string | undefined;
+  return Object.defineProperty(call, 'reason', { get: () => (text ??= reason()), enumerable: true, configurable: true });
 }
 
 function isCurrent(entry: IndexEntry, expected: Record<string, string>): boolean {
@@ -151,12 +166,12 @@ export function memoize<A extends unknown[], R>(
   const name = options.name ?? fn.name;
   if (options.key === undefined) canonicalKey(name, [], (b) => cache.digest(b)); // a bad name fails now, not at the first call
   const memory = resolveMemory(cache, options.memory);
-  const loadCost = loadCosts.get(cache) ?? new LoadCostModel();
-  loadCosts.set(cache, loadCost);
+  const costs = cache.costs;
   const onWriteError = options.onWriteError
     ?? ((error: unknown) => console.warn(`dase-cache memoize(${name}): a result could not be written to the cache: ${(error as Error)?.message ?? error}`));
   const where = `memoize(${name})`;
-  const stats: MemoStats = { memory: 0, disk: 0, remote: 0, computed: 0, stored: 0, keptInMemory: 0 };
+  const stats: MemoStats = { memory: 0, disk: 0, remote: 0, computed: 0, stored: 0, keptInMemory: 0, direct: 0 };
+  const functionId = `${category}/${name || 'anonymous'}${options.version === undefined ? '' : `@${options.version}`}`;
   const flights = new Map<string, Promise<MemoCall<Awaited<R>>>>();
   const writes = new Set<Promise<void>>();
   // Whether the last computed result was worth storing: if not, 'auto' skips the cross-process claim,
@@ -174,8 +189,8 @@ export function memoize<A extends unknown[], R>(
   /** The key's current result from the local cache, else from the remote (another machine's). */
   const fromStores = (key: string, expected: Record<string, string>) => fromDisk(key, expected, { onMiss: () => fromRemote(key, expected) });
 
-  /** The key's current result from the local cache; a key it has no entry for goes to `onMiss`. */
-  async function fromDisk(key: string, expected: Record<string, string>, { onMiss }: { onMiss?: () => Promise<Hit | undefined> } = {}): Promise<Hit | undefined> {
+  /** The key's current result from the local cache (or why 'auto' would rather compute it); a key it has no entry for goes to `onMiss`. */
+  async function fromDisk(key: string, expected: Record<string, string>, { onMiss }: { onMiss?: () => Promise<Hit | undefined> } = {}): Promise<Hit | Declined | undefined> {
     let entry: IndexEntry;
     try {
       entry = await cache.entry(where, category, key);
@@ -184,16 +199,28 @@ export function memoize<A extends unknown[], R>(
       throw error;
     }
     if (!isCurrent(entry, expected)) return undefined;
-    const computeMs = entry.metadata?.compute_ms;
-    if (policy === 'auto' && typeof computeMs === 'number' && computeMs * STORE_MARGIN < loadCost.estimate(entry.size_bytes)) {
-      return undefined; // stored by another policy, but computing it again is faster than loading it
+    const id = costId(key);
+    const known = costs.computeOf(id);
+    let reason: Reason = () => "policy 'always': loaded";
+    if (policy === 'auto') {
+      const verdict = loadOrRecompute(entry.metadata?.compute_ms, entry.size_bytes, known, costs);
+      if (!verdict.go) return { declined: verdict.reason };
+      reason = verdict.reason;
     }
     const started = now();
     try {
       const loaded = await cache.loadEntry(category, key, { where, remote: false });
       if (!isCurrent(loaded.entry, expected)) return undefined;
-      loadCost.observe(loaded.entry.size_bytes, now() - started);
-      return { value: loaded.value, source: 'disk' };
+      const loadMs = now() - started;
+      const computeMs = known?.[0] ?? loaded.entry.metadata?.compute_ms;
+      if (policy === 'auto' && typeof computeMs === 'number') {
+        // This result's own load, measured: a load slower than computing is not made again; one that barely
+        // beats the compute time the entry recorded (once, when it was stored) has that time measured again.
+        if (loadMs > computeMs) reason = () => loadedAtALoss(computeMs, loadMs);
+        if (known || loadMs > computeMs) costs.observeCompute(id, computeMs, loaded.entry.size_bytes, loadMs);
+        else if (STORE_MARGIN * loadMs > computeMs) costs.remeasure(id, loaded.entry.size_bytes, loadMs);
+      }
+      return { value: loaded.value, source: 'disk', reason };
     } catch (error) {
       // Gone meanwhile, or damaged: compute it again, and the new result replaces the damaged one.
       if (error instanceof CacheMissError || error instanceof IntegrityError) return undefined;
@@ -203,36 +230,63 @@ export function memoize<A extends unknown[], R>(
 
   async function fromRemote(key: string, expected: Record<string, string>, poll = false): Promise<Hit | undefined> {
     const fetched = await cache.fetchRemote(category, key, { where, poll });
-    return fetched && isCurrent(fetched.entry, expected) ? { value: fetched.value, source: 'remote' } : undefined;
+    return fetched && isCurrent(fetched.entry, expected)
+      ? { value: fetched.value, source: 'remote', reason: () => 'from the remote: another machine computed it (verified, and now kept locally)' }
+      : undefined;
   }
 
-  async function resolve(key: string, args: A, started: number): Promise<MemoCall<Awaited<R>>> {
+  /** A call of a function known to compute faster than its calls can be keyed: no key, no memory, no cache. */
+  async function callDirectly(args: A, started: number): Promise<MemoCall<Awaited<R>>> {
+    const [estimate, overheadMs] = costs.callsDirectly(functionId)!;
+    const value = await fn(...args);
+    const computeMs = now() - started;
+    stats.computed++;
+    stats.direct++;
+    costs.observeFunction(functionId, { computeMs });
+    const call = { value, source: 'computed', ms: computeMs, computeMs, stored: false } as MemoCall<Awaited<R>>;
+    let key: string | undefined;
+    Object.defineProperty(call, 'key', { get: () => (key ??= keyFor(...args)), enumerable: true });
+    return withReason(call, () => `called directly: its calls compute in ${formatMs(estimate)} or less, `
+      + `and keying one to serve it from memory takes ${formatMs(overheadMs)}`);
+  }
+
+  async function resolve(key: string, args: A, started: number, lookupMs: number): Promise<MemoCall<Awaited<R>>> {
     const expected = policy === 'never' ? {} : identity(options.version);
-    const done = (value: unknown, source: MemoCall<R>['source'], extra: Omit<Partial<MemoCall<R>>, 'value'> = {}): MemoCall<Awaited<R>> =>
-      ({ value: value as Awaited<R>, key, source, ms: now() - started, ...extra });
+    const id = costId(key);
+    const done = (value: unknown, source: MemoCall<R>['source'], reason: Reason, extra: Omit<Partial<MemoCall<R>>, 'value' | 'reason'> = {}): MemoCall<Awaited<R>> =>
+      withReason({ value: value as Awaited<R>, key, source, ms: now() - started, ...extra } as MemoCall<Awaited<R>>, reason);
     const served = (hit: Hit, extra: { waited?: boolean } = {}) => {
       memory.set(memoryKey(key), hit.value);
       stats[hit.source]++;
-      return done(hit.value, hit.source, extra);
+      const reason = extra.waited ? () => `another process or machine computed it while this call waited; ${hit.reason()}` : hit.reason;
+      return done(hit.value, hit.source, reason, extra);
     };
 
-    if (policy !== 'never') {
-      const hit = await fromStores(key, expected);
-      if (hit) return served(hit);
+    // Why this call computes when a look at the cache decided so ('auto' declining an entry).
+    let declined: Reason | undefined;
+    if (policy === 'auto') {
+      if (!costs.opened) await costs.open();
+      declined = knownCheap(costs.computeOf(id), costs)?.reason;
+    }
+    if (policy !== 'never' && declined === undefined) {
+      const found = await fromStores(key, expected);
+      if (found && 'value' in found) return served(found);
+      declined = found?.declined;
     }
     let release: (() => Promise<void>) | undefined;
     let waited = false;
-    if (policy === 'always' || (policy === 'auto' && lastWorthStoring)) {
+    if (declined === undefined && (policy === 'always' || (policy === 'auto' && lastWorthStoring))) {
       ({ release, waited } = await cache.claim(category, key, { timeoutMs: waitMs }));
       // Another process may have stored it while this one waited (or between the look and the claim); the
       // remote is asked again only after a wait (single flight across machines looks at it on its own).
-      const hit = await (waited ? fromStores(key, expected) : fromDisk(key, expected)).catch(async (error) => { await release?.(); throw error; });
-      if (hit) {
+      const found = await (waited ? fromStores(key, expected) : fromDisk(key, expected)).catch(async (error) => { await release?.(); throw error; });
+      if (found) {
         await release?.();
-        return served(hit, { waited });
+        if ('value' in found) return served(found, { waited });
+        declined = found.declined;
       }
       // Across machines (a Redis remote): one computes, the others wait for its result on the remote.
-      if (cache.remote?.coordinates) {
+      if (declined === undefined && cache.remote?.coordinates) {
         const flight = await cache.remote.singleFlight(category, key, waitMs, () => fromRemote(key, expected, true))
           .catch(async (error) => { await release?.(); throw error; });
         waited ||= flight.waited;
@@ -255,23 +309,31 @@ export function memoize<A extends unknown[], R>(
       if (policy !== 'never') cache.checkStorable(category, value, where);
       const bytes = memory.set(memoryKey(key), value);
       stats.computed++;
-      if (policy === 'never') return done(value, 'computed', { computeMs, stored: false });
-      const worth = computeMs > STORE_MARGIN * loadCost.estimate(bytes);
-      lastWorthStoring = worth;
-      if (policy === 'auto' && !worth) {
-        stats.keptInMemory++;
-        return done(value, 'computed', { computeMs, stored: false, waited });
+      costs.observeFunction(functionId, { computeMs, overheadMs: lookupMs });
+      if (policy === 'never') return done(value, 'computed', () => "policy 'never': kept in memory only", { computeMs, stored: false });
+      if (declined !== undefined) {
+        // The entry (or the measurement) stays; this measurement decides the next call.
+        costs.observeCompute(id, computeMs, bytes, costs.computeOf(id)?.[3]);
+        return done(value, 'computed', declined, { computeMs, stored: false, waited });
       }
+      const verdict = storeOrKeep(computeMs, bytes, costs);
+      if (policy === 'auto') lastWorthStoring = verdict.go;
+      if (policy === 'auto' && !verdict.go) {
+        costs.observeCompute(id, computeMs, bytes);
+        stats.keptInMemory++;
+        return done(value, 'computed', verdict.reason, { computeMs, stored: false, waited });
+      }
+      costs.forgetCompute(id); // the entry records its compute time
       const metadata = { compute_ms: Math.round(computeMs * 1000) / 1000, function: name, ...expected };
       if (policy === 'always') {
         await cache.save(category, key, value, { metadata });
         stats.stored++;
-        return done(value, 'computed', { computeMs, stored: true, waited });
+        return done(value, 'computed', () => `policy 'always': stored (computing it took ${formatMs(computeMs)})`, { computeMs, stored: true, waited });
       }
       // 'auto': the write goes on after the call returns (queued behind a timer, so that the call does not wait
       // for the disk); the claim is held until it is done. close() and process exit start it at once and wait.
       handedOver = true;
-      const call = done(value, 'computed', { computeMs, stored: false, storing: true, waited });
+      const call = done(value, 'computed', verdict.reason, { computeMs, stored: false, storing: true, waited });
       let start!: () => void;
       const queued = new Promise<void>((go) => { start = go; });
       const timer = setTimeout(start, 0);
@@ -293,22 +355,31 @@ export function memoize<A extends unknown[], R>(
   }
 
   const memoryKey = (key: string) => `${category}/${key}#${options.version ?? ''}`;
+  // How the cost model names a result (and, with the function's name for a key, a function).
+  const costId = (key: string) => `${category}/${key}${options.version === undefined ? '' : `@${options.version}`}`;
 
   const withInfo = async (...args: A): Promise<MemoCall<Awaited<R>>> => {
     const started = now();
+    if (policy === 'auto') {
+      if (!costs.opened) await costs.open();
+      if (costs.callsDirectly(functionId)) return callDirectly(args, started);
+    }
     const key = keyFor(...args);
     const kept = memory.get(memoryKey(key));
+    // What serving a call from memory costs (keying it, looking it up): a function faster than that is called directly.
+    const lookupMs = now() - started;
     if (kept) {
       stats.memory++;
-      return { value: kept.value as Awaited<R>, key, source: 'memory', ms: now() - started };
+      costs.observeFunction(functionId, { overheadMs: lookupMs });
+      return { value: kept.value as Awaited<R>, key, source: 'memory', ms: now() - started, reason: IN_MEMORY };
     }
     const inFlight = flights.get(key);
     if (inFlight) {
       const shared = await inFlight;
       stats.memory++;
-      return { value: shared.value, key, source: 'memory', ms: now() - started };
+      return { value: shared.value, key, source: 'memory', ms: now() - started, reason: SHARED_FLIGHT };
     }
-    const flight = resolve(key, args, started).finally(() => flights.delete(key));
+    const flight = resolve(key, args, started, lookupMs).finally(() => flights.delete(key));
     flights.set(key, flight);
     return flight;
   };
@@ -324,10 +395,11 @@ export function memoize<A extends unknown[], R>(
 export function mapMemoized<A extends unknown[], S, R>(inner: Memoized<A, S>, unpack: (stored: S) => R): Memoized<A, R> {
   const withInfo = async (...args: A): Promise<MemoCall<R>> => {
     const call = await inner.withInfo(...args);
-    const mapped: MemoCall<R> = { ...call, value: unpack(call.value) };
-    // A background write turns the inner call's `stored` true later: the mapped call shows the same.
-    for (const name of ['stored', 'storing'] as const) {
-      if (name in call) Object.defineProperty(mapped, name, { get: () => call[name], enumerable: true });
+    // Read through to the inner call: a background write turns its `stored` true later, and its `key` and
+    // `reason` are written when first read.
+    const mapped = { value: unpack(call.value) } as MemoCall<R>;
+    for (const name of Object.keys(call) as (keyof MemoCall<unknown>)[]) {
+      if (name !== 'value') Object.defineProperty(mapped, name, { get: () => call[name], enumerable: true });
     }
     return mapped;
   };

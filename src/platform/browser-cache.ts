@@ -1,5 +1,7 @@
 // The cache in browsers: the same CacheManager as in Node (same methods, categories, files and index.json),
 // on a folder of the origin-private file system, checksums by the WASM SHA-256; or, when asked, in memory.
+// In a dedicated worker the files are written through sync access handles (opfs-sah-files.ts), elsewhere
+// through writables (opfs-files.ts): the same files, so pages and workers share one cache.
 
 import { describe, knownKeys, optionsObject } from '../_args.js';
 import { CacheManagerCore, type CacheManagerOptions } from '../cache/manager.js';
@@ -7,6 +9,7 @@ import type { Files } from '../cache/files.js';
 import { checksum, digestHex } from './browser.js';
 import { MemoryFiles } from './memory-files.js';
 import { OpfsFiles, opfsUnavailable } from './opfs-files.js';
+import { OpfsSahFiles, syncAccessHandlesAvailable } from './opfs-sah-files.js';
 import { openRemote } from '../remote/open-remote.js';
 
 export interface BrowserCacheManagerOptions extends CacheManagerOptions {
@@ -46,7 +49,7 @@ function openFiles(storage: unknown, root: string): Files {
     throw new RangeError(`CacheManager: expected options.storage to be 'opfs' or 'memory', got ${describe(storage)}`);
   }
   if (!hasOpfs()) throw opfsUnavailable('this browser has no origin-private file system (navigator.storage.getDirectory is missing)');
-  return new OpfsFiles(root);
+  return syncAccessHandlesAvailable() ? new OpfsSahFiles(root) : new OpfsFiles(root);
 }
 
 /**

@@ -29,6 +29,7 @@ function parentOf(path: string): string {
 export class MemoryFiles implements Files {
   /** `memory:/<folder>`, for messages and the paths save() returns. */
   readonly root: string;
+  readonly kind = 'memory';
   private readonly store: Store;
   private readonly quotaBytes: number;
 

@@ -78,6 +78,7 @@ function renameWithRetries(from: string, to: string): void {
 
 export class NodeFiles implements Files {
   readonly root: string;
+  readonly kind = 'disk';
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -290,8 +291,11 @@ export class NodeFiles implements Files {
     const prefix = `${free.slice(dir.length + 1)}.`;
     const found: { file: string; stale: boolean }[] = [];
     for (const name of readdirSync(dir)) {
-      if (!name.startsWith(prefix)) continue;
-      const pid = Number(name.slice(prefix.length).split('.')[0]);
+      // Tokens are `<lock>.<pid>.<8 hex>`: another file whose name starts the same (the lock's own data file
+      // beside it, another lock's token) is not one, and is never taken over.
+      const token = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(prefix.length)) : null;
+      if (!token) continue;
+      const pid = Number(token[1]);
       const file = join(dir, name);
       try {
         // A rename updates ctime: how long the token has been held.

@@ -1,6 +1,7 @@
 // dase-cache stats [category]: entries, sizes and accesses per category, the largest and most used
-// entries, and the totals.
+// entries, and the totals; and what loads cost on this root, as memoize's 'auto' has learnt it.
 
+import type { CostReport } from '../../cost/cost-model.js';
 import type { Command } from '../command.js';
 import { listEntries, type ListedEntry } from '../entries.js';
 import { formatBytes, table } from '../format.js';
@@ -33,14 +34,28 @@ function figures(category: string, kind: string, description: string | undefined
   };
 }
 
+/** The learnt costs, one line per storage measured (or assumed, before any load was measured). */
+function costLines(costs: CostReport): string[] {
+  const lines = ['load costs (learnt from verified loads on this root; memoize\'s \'auto\' decides by them):'];
+  for (const [storage, c] of Object.entries(costs.loads)) {
+    if (c.samples === 0 && storage !== costs.storage) continue;
+    const basis = c.samples === 0 ? 'not measured yet: the prior' : `${c.samples} loads measured`;
+    lines.push(`  ${storage.padEnd(7)} ${c.fixedMs.toFixed(3).padStart(8)} ms per load + ${String(c.mbPerSecond).padStart(6)} MB/s   (${basis})`);
+  }
+  lines.push(`  results known cheaper to compute than to load: ${costs.computes}; functions called directly: `
+    + `${costs.functions.direct.length === 0 ? 'none' : costs.functions.direct.join(', ')}`);
+  return lines;
+}
+
 /** `stats [category]`. */
 export const stats: Command = {
   name: 'stats',
   summary: 'entries, sizes and accesses per category, largest and most used entries, totals',
   usage: '[category]',
   description: 'Shows, per category, the number of entries, their size on disk, their accesses, the largest entry '
-    + 'and the most used one, then the totals of the cache. With a category, also its five largest and five '
-    + 'most used entries.',
+    + 'and the most used one, then the totals of the cache and what loads cost on it (the cost model memoize\'s '
+    + '\'auto\' policy has learnt: milliseconds per load and throughput, per storage). With a category, also its '
+    + 'five largest and five most used entries.',
   positionals: { min: 0, max: 1 },
   options: {},
   examples: [
@@ -50,7 +65,8 @@ export const stats: Command = {
   ],
   json: '{ "root": string, "total": { "categories", "entries", "size_bytes", "accesses" }, "categories": [{ "category", '
     + '"kind", "description", "entries", "size_bytes", "accesses", "largest": [{ "key", "size_bytes" }], '
-    + '"most_used": [{ "key", "access_count" }] }] }  (largest and most_used: at most 5 each)',
+    + '"most_used": [{ "key", "access_count" }] }], "costs": { "storage", "file", "loads": { <storage>: { "fixedMs", '
+    + '"mbPerSecond", "samples" } }, "computes", "functions": { "measured", "direct" } } }  (largest and most_used: at most 5 each)',
   async run({ root, json, positionals, print, printJson, openCache }) {
     const cache = await openCache();
     const entries = await listEntries(cache, positionals[0]);
@@ -63,8 +79,9 @@ export const stats: Command = {
       size_bytes: categories.reduce((n, c) => n + c.size_bytes, 0),
       accesses: categories.reduce((n, c) => n + c.accesses, 0),
     };
+    const { costs } = await cache.getStats();
     if (json) {
-      printJson({ root, total, categories });
+      printJson({ root, total, categories, costs });
       return 0;
     }
     const rows = categories.map((c) => [
@@ -84,6 +101,9 @@ export const stats: Command = {
       print('most used:');
       if (only.most_used.length === 0) print('  (no accesses yet)');
       for (const e of only.most_used) print(`  ${String(e.access_count).padStart(10)}  ${e.key}`);
+    } else {
+      print();
+      for (const line of costLines(costs)) print(line);
     }
     print(`cache: ${root}`);
     return 0;
