@@ -160,6 +160,15 @@ describe('ls, stats, info', () => {
     const sizes = stats.categories.reduce((n, c) => n + (c.size_bytes as number), 0);
     expect(stats.total.size_bytes).toBe(sizes);
 
+    // The two loads taught the root's cost model what a load from this disk costs: stats shows it.
+    const { costs } = json<{ costs: { storage: string; loads: Record<string, { fixedMs: number; mbPerSecond: number; samples: number }> } }>(cli(['stats', '--json'], root));
+    expect(costs.storage).toBe('disk');
+    expect(costs.loads.disk.samples).toBe(3); // the program's two, and info's
+    expect(costs.loads.disk.fixedMs).toBeGreaterThan(0);
+    const all = cli(['stats'], root);
+    expect(all.stdout).toMatch(/^load costs \(learnt from verified loads on this root/m);
+    expect(all.stdout).toMatch(/^ +disk +[\d.]+ ms per load \+ +\d+ MB\/s +\(3 loads measured\)$/m);
+
     const one = cli(['stats', 'stencils'], root);
     expect(one.stdout).toMatch(/^stencils +arrays +2 /m);
     expect(one.stdout).toMatch(/^total +2 /m);

@@ -68,11 +68,15 @@ export class LoadModel {
   /** The fixed and per-byte costs the samples give (the prior's where there are none). */
   costs(): LoadCost {
     if (this.cost) return this.cost;
-    let { fixedMs, msPerByte } = this.prior;
-    // Each part is measured net of the other: two passes settle them.
+    const { prior } = this;
+    let { fixedMs, msPerByte } = prior;
+    // Each part is measured net of the other: two passes settle them. The prior counts as two measurements,
+    // so that the first load, which may have met a garbage collection, does not decide alone.
     for (let pass = 0; pass < 2; pass++) {
-      if (this.large.length > 0) msPerByte = Math.max(MIN_MS_PER_BYTE, median(this.large.map(([b, ms]) => (ms - fixedMs) / b)));
-      if (this.small.length > 0) fixedMs = Math.max(0, median(this.small.map(([b, ms]) => ms - b * msPerByte)));
+      if (this.large.length > 0) {
+        msPerByte = Math.max(MIN_MS_PER_BYTE, median([...this.large.map(([b, ms]) => (ms - fixedMs) / b), prior.msPerByte, prior.msPerByte]));
+      }
+      if (this.small.length > 0) fixedMs = Math.max(0, median([...this.small.map(([b, ms]) => ms - b * msPerByte), prior.fixedMs, prior.fixedMs]));
     }
     return (this.cost = { fixedMs, msPerByte });
   }

@@ -91,6 +91,10 @@ export interface Memoized<A extends unknown[], R> {
 }
 
 const DEFAULT_WAIT_MS = 120_000;
+// A load this many times (and this many ms) slower than predicted is not taken as the result's own cost.
+const OUTLIER_FACTOR = 4;
+const OUTLIER_MS = 5;
+
 type Reason = () => string;
 type Hit = { value: unknown; source: 'disk' | 'remote'; reason: Reason };
 /** An entry 'auto' found but chose to compute again, and why. */
@@ -207,13 +211,17 @@ export function memoize<A extends unknown[], R>(
       if (!verdict.go) return { declined: verdict.reason };
       reason = verdict.reason;
     }
+    const predictedMs = costs.predictLoad(entry.size_bytes);
     const started = now();
     try {
       const loaded = await cache.loadEntry(category, key, { where, remote: false });
       if (!isCurrent(loaded.entry, expected)) return undefined;
       const loadMs = now() - started;
       const computeMs = known?.[0] ?? loaded.entry.metadata?.compute_ms;
-      if (policy === 'auto' && typeof computeMs === 'number') {
+      // A load far slower than its size predicts met something else (a garbage collection, another process's
+      // burst of I/O): the model takes it in, but it does not decide this result's fate alone.
+      const unusual = loadMs > OUTLIER_FACTOR * predictedMs && loadMs > predictedMs + OUTLIER_MS;
+      if (policy === 'auto' && typeof computeMs === 'number' && !unusual) {
         // This result's own load, measured: a load slower than computing is not made again; one that barely
         // beats the compute time the entry recorded (once, when it was stored) has that time measured again.
         if (loadMs > computeMs) reason = () => loadedAtALoss(computeMs, loadMs);
