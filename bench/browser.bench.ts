@@ -9,6 +9,8 @@
 // node:http server on 127.0.0.1 (a secure context, so OPFS works) with COOP/COEP headers, so that the page is
 // cross-origin isolated and performance.now() is not coarsened to 100 µs. The browser gets a fresh profile
 // folder: OPFS on disk, as a user's would be (a plain launch's context keeps OPFS in memory).
+//
+// Then the demo end to end (bench/browser-demo.ts): its first run on an empty OPFS against its reload.
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { formatTime, median, summarize, tableLines, type ComparisonResult } from './_harness.js';
+import { benchDemo, type BrowserDemoRecord } from './browser-demo.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -87,7 +90,7 @@ export interface BrowserShaCrossover {
   crossOriginIsolated: boolean;
 }
 
-export type BrowserBenchRecord = BrowserTiming | BrowserShaCrossover;
+export type BrowserBenchRecord = BrowserTiming | BrowserShaCrossover | BrowserDemoRecord;
 
 // What runs in the page and the worker (plain JS, bundled with the library). The page drives both: each
 // round of the cache measurements runs every configuration (main/worker x opfs/memory) once, in rotated order.
@@ -365,13 +368,20 @@ function targetComparisons(cacheRuns: CacheRun[]): ComparisonResult[] {
   });
 }
 
-/** Runs the measurements in headless Chromium and prints their tables. */
+/** Runs the measurements in headless Chromium and prints their tables: the library's own, then the demo end to end. */
 export async function benchBrowser(): Promise<Array<BrowserBenchRecord | ComparisonResult>> {
   const skipped = browserBenchSkipped();
   if (skipped) {
     console.log(`${skipped}\n`);
     return [];
   }
+  const records = await benchLibrary();
+  records.push(...await benchDemo(CHROMIUM, FLAGS));
+  return records;
+}
+
+/** SHA-256 and the CacheManager in one page and its worker. */
+async function benchLibrary(): Promise<Array<BrowserBenchRecord | ComparisonResult>> {
   const bundle = await build({
     stdin: { contents: BROWSER_CODE, resolveDir: root, sourcefile: 'browser-bench.js', loader: 'js' },
     bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent',
