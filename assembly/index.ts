@@ -7,6 +7,7 @@ export { fornbergWeights } from './fornberg';
 export { laplacianCsrBand, laplacianApplyBand } from './laplacian';
 export { csrMatVecBand } from './csr';
 export { sha256Blocks, sha256Finish } from './sha256';
+export { crc32Update } from './crc32';
 export { glDerivativeHistory, caputoL1History } from './fractional';
 
 /** First free byte after the static data, 16-byte aligned. */

@@ -11,6 +11,7 @@ import type { ComparisonResult } from './_harness.js';
 import { benchBrowser, browserBenchSkipped, type BrowserBenchRecord } from './browser.bench.js';
 import { benchBundle, type BundleSize } from './bundle.bench.js';
 import { benchCache } from './cache.bench.js';
+import { benchCrc32 } from './crc32.bench.js';
 import { benchCsr } from './csr.bench.js';
 import { benchFractional } from './fractional.bench.js';
 import { benchGl } from './gl.bench.js';
@@ -26,6 +27,7 @@ type BenchResult = ComparisonResult | BundleSize | DownMissResult | SweepBenchRe
 
 const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   sha256: benchSha256,
+  crc32: benchCrc32,
   gl: benchGl,
   fractional: benchFractional,
   history: benchHistory,

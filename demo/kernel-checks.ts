@@ -8,6 +8,7 @@ import {
   applyLaplacian, caputoL1, csrMatVec, fdCoefficients, fornbergWeights, glDerivative, glWeights, laplacian, sha256,
   type CsrMatrix,
 } from '../src/core.js';
+import { crc32 } from '../src/kernels/crc32.js';
 
 /** A deterministic field of n values in [0, 1), from integer arithmetic only. */
 function field(n: number): Float64Array {
@@ -38,6 +39,8 @@ export function kernelChecks(): Array<[string, ArrayBufferView[]]> {
     ['glDerivative(f, 0.5, 0.01), 2000 samples', [glDerivative(history, 0.5, 0.01)]],
     ['caputoL1(f, 0.7, 0.01), 2000 samples', [caputoL1(history, 0.7, 0.01)]],
     ['sha256(1 MiB)', [sha256(new Uint8Array(1 << 20).map((_, i) => i * 31))]],
+    // Past the 64 KiB staging buffer, from an odd offset, continued from a previous CRC (as zip members are).
+    ['crc32(1 MiB + 3 at offset 5, from 0x1234)', [new Uint32Array([crc32(new Uint8Array((1 << 20) + 8).map((_, i) => i * 131 + (i >> 9)).subarray(5), 0x1234)])]],
   ];
 }
 

@@ -65,7 +65,7 @@ export interface CacheManagerOptions {
   remote?: string | RemoteOptions | false;
 }
 
-/** What each platform gives the cache: its fastest SHA-256 (hex) and, where it has one, a native CRC-32. */
+/** What each platform gives the cache: its fastest SHA-256 (hex) and CRC-32 (Node's native one, browsers' WASM kernel). */
 export interface CachePlatform {
   checksum: (bytes: Uint8Array) => string;
   crc32?: Crc32;

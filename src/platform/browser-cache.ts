@@ -1,11 +1,13 @@
 // The cache in browsers: the same CacheManager as in Node (same methods, categories, files and index.json),
-// on a folder of the origin-private file system, checksums by the WASM SHA-256; or, when asked, in memory.
+// on a folder of the origin-private file system, checksums by the WASM SHA-256 (and the .npz files' CRC-32 by
+// the WASM kernel); or, when asked, in memory.
 // In a dedicated worker the files are written through sync access handles (opfs-sah-files.ts), elsewhere
 // through writables (opfs-files.ts): the same files, so pages and workers share one cache.
 
 import { describe, knownKeys, optionsObject } from '../_args.js';
 import { CacheManagerCore, type CacheManagerOptions } from '../cache/manager.js';
 import type { Files } from '../cache/files.js';
+import { crc32 } from '../kernels/crc32.js';
 import { checksum, digestHex } from './browser.js';
 import { MemoryFiles } from './memory-files.js';
 import { OpfsFiles, opfsUnavailable } from './opfs-files.js';
@@ -76,7 +78,7 @@ export class CacheManager extends CacheManagerCore {
       throw new TypeError(`CacheManager: expected options.persist to be a boolean, got ${describe(persist)}`);
     }
     const files = openFiles(storage, resolveRoot(common.root));
-    super(files, { checksum, digest: digestHex, openRemote: (resolved) => openRemote(resolved, {}) }, common);
+    super(files, { checksum, crc32, digest: digestHex, openRemote: (resolved) => openRemote(resolved, {}) }, common);
     // Asked once, by the user's choice: browsers may show a prompt, or decide from the site's engagement.
     if (persist) this.persistence = requestPersistence();
   }

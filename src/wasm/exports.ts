@@ -14,6 +14,8 @@ export interface KernelExports {
     xPtr: number, nCols: number, outPtr: number): number;
   sha256Blocks(statePtr: number, dataPtr: number, nBlocks: number): void;
   sha256Finish(statePtr: number, dataPtr: number, len: number, totalBytes: number, outPtr: number): void;
+  /** Returns the CRC-32 as a signed 32-bit integer (WASM's i32): take it >>> 0. */
+  crc32Update(crc: number, dataPtr: number, dataLen: number): number;
   glDerivativeHistory(fPtr: number, n: number, alpha: number, scale: number, near: number, leaf: number,
     wPtr: number, outPtr: number, workPtr: number, fftLen: number): void;
   caputoL1History(fPtr: number, n: number, beta: number, scale: number, near: number, leaf: number,

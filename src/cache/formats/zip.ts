@@ -5,7 +5,11 @@
 
 import { deflateSync, inflateSync } from 'fflate';
 
-/** CRC-32 (IEEE) of data, continuing from `previous`: Node passes zlib.crc32 (native); else JavaScript. */
+/**
+ * CRC-32 (IEEE) of data, continuing from `previous`. The platform hands in its fastest: Node zlib.crc32
+ * (native), browsers the WASM kernel (src/kernels/crc32.ts); {@link crc32Js} only when none is given, so
+ * that this module loads no WASM.
+ */
 export type Crc32 = (data: Uint8Array, previous?: number) => number;
 
 export interface ZipMember {
@@ -25,8 +29,16 @@ const MAX_32 = 0xffffffff;
 
 let table: Uint32Array | undefined;
 
-/** Plain-JavaScript CRC-32, for platforms without a native one. */
-const crc32Js: Crc32 = (data, previous = 0) => {
+/**
+ * Plain-JavaScript CRC-32, a byte at a time (about 0.5 GB/s): the fallback of {@link writeZip} when the caller
+ * gives no faster one.
+ * @param data - the bytes.
+ * @param previous - the CRC-32 of the bytes before them; 0 to start.
+ * @returns the CRC-32, an unsigned 32-bit integer.
+ * @example
+ * crc32Js(new TextEncoder().encode('123456789')); // 0xcbf43926
+ */
+export const crc32Js: Crc32 = (data, previous = 0) => {
   if (!table) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
