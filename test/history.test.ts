@@ -238,7 +238,8 @@ describe('the fast plan through the cache', () => {
       expect(call.key).toBe('history_plan_l1_0.4_w16_h5000_tol1e-09');
       await first.close();
       const second = new CacheManager({ root });
-      const again = await cachedKernels(second).historyPlan.withInfo(options);
+      // 'always' loads every hit ('auto' would compute a plan this small again: it is faster than its load).
+      const again = await cachedKernels(second, { policy: 'always' }).historyPlan.withInfo(options);
       expect(again.source).toBe('disk');
       expect(again.value).toEqual(call.value);
       const states = randomStates(50, 3, 11);
