@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { kernelInfo } from '../src/node.js';
 import type { ComparisonResult } from './_harness.js';
 import { benchBrowser, browserBenchSkipped, type BrowserBenchRecord } from './browser.bench.js';
+import { benchBudget } from './budget.bench.js';
 import { benchBundle, type BundleSize } from './bundle.bench.js';
 import { benchCache } from './cache.bench.js';
 import { benchCrc32 } from './crc32.bench.js';
@@ -34,6 +35,7 @@ const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   laplacian: benchLaplacian,
   csr: benchCsr,
   cache: benchCache,
+  budget: benchBudget,
   memo: benchMemo,
   remote: benchRemote,
   sweep: benchSweep,
