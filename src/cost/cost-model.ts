@@ -47,12 +47,19 @@ export interface CostReport {
   functions: { measured: number; direct: string[] };
 }
 
+/**
+ * The cost model of one cache root (`cache.costs`): what memoize's `'auto'` policy predicts loads and
+ * computations to cost, learnt from measurements and kept in `<root>/.cost-model.json`.
+ * @example
+ * await cache.costs.open();
+ * cache.costs.predictLoad(8e6); // ms a verified 8 MB load from this root is expected to take
+ * (await cache.getStats()).costs.loads.disk; // { fixedMs, mbPerSecond, samples }
+ */
 export class CostModel {
   private state: CostState = emptyCostState();
   private opening: Promise<void> | undefined;
   private unsaved = 0;
-  /** True once the root's file has been read (so callers on a hot path need not wait for `open()`). */
-  opened = false;
+  private read = false;
 
   /** @param storage - what the root's files are on: the storage whose loads this cache measures. */
   constructor(private readonly files: Files, readonly storage: StorageKind) {}
@@ -66,8 +73,13 @@ export class CostModel {
         for (const model of this.state.loads.values()) model.costs();
       },
       () => undefined,
-    ).finally(() => { this.opened = true; });
+    ).finally(() => { this.read = true; });
     return this.opening;
+  }
+
+  /** True once the root's file has been read (so callers on a hot path need not wait for `open()`). */
+  get opened(): boolean {
+    return this.read;
   }
 
   /** Predicted milliseconds of a verified load of `bytes` from `storage` (default: this cache's own). */
