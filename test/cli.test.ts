@@ -167,6 +167,7 @@ describe('ls, stats, info', () => {
     expect(costs.loads.disk.fixedMs).toBeGreaterThan(0);
     const all = cli(['stats'], root);
     expect(all.stdout).toMatch(/^load costs \(learnt from verified loads on this root/m);
+    expect(all.stdout).toMatch(/^budget: none \(the cache grows until gc or a maxBytes option bounds it\)$/m);
     expect(all.stdout).toMatch(/^ +disk +[\d.]+ ms per load \+ +\d+ MB\/s +\(3 loads measured\)$/m);
 
     const one = cli(['stats', 'stencils'], root);
@@ -389,7 +390,7 @@ describe('validate', () => {
 });
 
 describe('gc', () => {
-  it('evicts the cheapest to recompute per byte first, then the least recently used, until the cache fits', async () => {
+  it('evicts what saves the least compute time per byte first (gdsf, as the budget does), sparing pins, until the cache fits', async () => {
     const root = tempRoot();
     const cache = new CacheManager({ root });
     await cache.save('state_profiles', 'old_by_hand', new Float64Array(1000));
@@ -403,20 +404,30 @@ describe('gc', () => {
     const total = entries.reduce((n, e) => n + e.size_bytes, 0);
 
     type Gc = { max_bytes: number; before_bytes: number; after_bytes: number; dry_run: boolean; removed: { key: string }[] };
+    // cheap: 1 ms for 80 KB; by hand: what loading 8 KB back costs (~1 ms), the older first; dear: 100 ms for 8 KB.
     const dry = json<Gc>(cli(['gc', '--max-size', '0', '--dry-run', '--json'], root));
-    expect(dry.removed.map((e) => e.key)).toEqual(['cheap', 'dear', 'old_by_hand', 'new_by_hand']);
+    expect(dry.removed.map((e) => e.key)).toEqual(['cheap', 'old_by_hand', 'new_by_hand', 'dear']);
     expect(json<{ entries: unknown[] }>(cli(['ls', '--json'], root)).entries).toHaveLength(4);
+    expect(json<Gc>(cli(['gc', '--max-size', '0', '--dry-run', '--policy', 'lru', '--json'], root)).removed.map((e) => e.key))
+      .toEqual(['old_by_hand', 'new_by_hand', 'cheap', 'dear']);
+    fails(cli(['gc', '--max-size', '0', '--policy', 'fifo'], root), 2, /--policy must be gdsf, lru, lfu, got "fifo"/);
 
     const limit = total - size('cheap') - 1;
     const gc = json<Gc>(cli(['gc', '--max-size', String(limit), '--json'], root));
-    expect(gc).toMatchObject({ max_bytes: limit, before_bytes: total, after_bytes: total - size('cheap') - size('dear'), dry_run: false });
-    expect(gc.removed.map((e) => e.key)).toEqual(['cheap', 'dear']);
-    expect(json<{ entries: { key: string }[] }>(cli(['ls', '--json'], root)).entries.map((e) => e.key)).toEqual(['new_by_hand', 'old_by_hand']);
+    expect(gc).toMatchObject({ max_bytes: limit, before_bytes: total, after_bytes: total - size('cheap') - size('old_by_hand'), dry_run: false });
+    expect(gc.removed.map((e) => e.key)).toEqual(['cheap', 'old_by_hand']);
+    expect(json<{ entries: { key: string }[] }>(cli(['ls', '--json'], root)).entries.map((e) => e.key)).toEqual(['dear', 'new_by_hand']);
 
-    const category = cli(['gc', '--max-size', '0', '--category', 'state_profiles'], root);
-    expect(category.stdout).toMatch(/^state_profiles\/old_by_hand +[\d.]+ KiB +- +\d+ (s|min) ago\nstate_profiles\/new_by_hand/m);
-    expect(category.stdout).toMatch(/^removed 2 entries \([\d.]+ KiB\): state_profiles [\d.]+ KiB -> 0 B, limit 0 B$/m);
-    expect(cli(['gc', '--max-size', '500M'], root).stdout).toMatch(/^the cache takes 0 B, within 500 MiB: nothing to remove$/m);
+    // A pinned entry stays whatever the size asked for.
+    const pinner = new CacheManager({ root });
+    await pinner.pin('fractional_kernels', 'dear');
+    await pinner.close();
+    const category = cli(['gc', '--max-size', '0'], root);
+    expect(category.stdout).toMatch(/^state_profiles\/new_by_hand +[\d.]+ KiB +- +\d+ (s|min) ago$/m);
+    expect(category.stdout).toMatch(/^removed 1 entry \([\d.]+ KiB\): the cache [\d.]+ KiB -> [\d.]+ KiB, limit 0 B$/m);
+    expect(json<{ entries: { key: string }[] }>(cli(['ls', '--json'], root)).entries.map((e) => e.key)).toEqual(['dear']);
+    expect(cli(['gc', '--max-size', '0', '--category', 'state_profiles'], root).stdout).toMatch(/^state_profiles takes 0 B, within 0 B: nothing to remove$/m);
+    expect(cli(['gc', '--max-size', '500M'], root).stdout).toMatch(/^the cache takes [\d.]+ KiB, within 500 MiB: nothing to remove$/m);
     expectIndexAtRest(root);
   });
 });

@@ -79,10 +79,18 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
+function sizeOf(entries: Map<string, IndexEntry>): number {
+  let bytes = 0;
+  for (const entry of entries.values()) bytes += entry.size_bytes;
+  return bytes;
+}
+
 export class CategoryIndex {
   readonly category: string;
   private readonly files: Files;
   private entries = new Map<string, IndexEntry>();
+  // The bytes of `entries`, kept as they change: a budget reads it after every save.
+  private bytes = 0;
   /** Puts whose commit has not been seen: the file may hold either version. */
   private pending = new Map<string, IndexEntry>();
   private createdAt = nowIso();
@@ -163,6 +171,7 @@ export class CategoryIndex {
 
   private async loadSnapshot(version: string | undefined): Promise<void> {
     this.entries = new Map();
+    this.bytes = 0;
     this.pending = new Map();
     this.journalOffset = 0;
     this.journalLines = 0;
@@ -192,6 +201,7 @@ export class CategoryIndex {
       else this.unsafe.set(key, entry);
     }
     await completePythonEntries(this.files, this.category, this.entries.values());
+    this.bytes = sizeOf(this.entries);
   }
 
   /**
@@ -251,10 +261,12 @@ export class CategoryIndex {
             entry.created_at = before.created_at;
           }
           this.entries.set(record.key, entry);
+          this.bytes += entry.size_bytes - (before?.size_bytes ?? 0);
         }
         break;
       }
       case 'del':
+        this.bytes -= this.entries.get(record.key)?.size_bytes ?? 0;
         this.entries.delete(record.key);
         this.pending.delete(record.key);
         break;
@@ -295,6 +307,21 @@ export class CategoryIndex {
 
   all(): IndexEntry[] {
     return [...this.entries.values()];
+  }
+
+  /** The entries with this process's reads not yet written counted in (what eviction ranks them by). */
+  allWithTouches(): IndexEntry[] {
+    return [...this.entries.values()].map((entry) => {
+      const seen = this.touches.get(entry.key);
+      if (!seen) return entry;
+      const last = entry.last_accessed === null || seen[1] > entry.last_accessed ? seen[1] : entry.last_accessed;
+      return { ...entry, access_count: entry.access_count + seen[0], last_accessed: last };
+    });
+  }
+
+  /** The bytes of the category's entries. */
+  get totalBytes(): number {
+    return this.bytes;
   }
 
   /** Runs `body` holding the category lock, with the view refreshed first. */
@@ -408,6 +435,7 @@ export class CategoryIndex {
       throw error;
     }
     this.entries = entries;
+    this.bytes = sizeOf(entries);
     this.pending.clear();
     await this.files.remove(this.path(old));
     await this.refresh();

@@ -21,6 +21,9 @@ import { resolveRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } 
 import { RemoteTier, type Publication, type RemoteStats } from '../remote/tier.js';
 import { appendRemoteCounts, readRemoteCounts, type RemoteTotals } from '../remote/counts-log.js';
 import { CostModel, type CostReport } from '../cost/cost-model.js';
+import { resolveBudget, type BudgetOptions } from '../budget/budget-options.js';
+import { parseByteSize } from '../budget/byte-size.js';
+import { RootBudget, type BudgetStats } from '../budget/root-budget.js';
 
 /** A category's index, as index.json holds it. */
 export type CategoryStats = IndexFile;
@@ -33,6 +36,17 @@ export interface CacheStats {
   remote?: RemoteStats;
   /** What loads cost here, as learnt from the loads measured on this root (see CostModel). */
   costs: CostReport;
+  /** The budget the root keeps by itself (maxBytes null when it has none), its total and what it evicted. */
+  budget: BudgetStats;
+}
+
+/** An entry eviction removed (or would remove). */
+export interface EvictedEntry {
+  category: string;
+  key: string;
+  size_bytes: number;
+  compute_ms: number | null;
+  last_accessed_ms: number;
 }
 
 export interface SaveOptions {
@@ -50,7 +64,7 @@ export interface ValidationReport {
   timings: Record<string, number>;
 }
 
-export interface CacheManagerOptions {
+export interface CacheManagerOptions extends BudgetOptions {
   categories?: Record<string, CategorySpec>;
   /**
    * How often, while the cache is open, the journals are folded into each index.json and the batched access
@@ -101,10 +115,11 @@ export class CacheManagerCore {
   readonly remote: RemoteTier | undefined;
   /** What loads from this root (and its remote) cost, learnt from every verified load: memoize's 'auto' decides by it. */
   readonly costs: CostModel;
+  private readonly budget: RootBudget;
 
   constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
     const opts = optionsObject('CacheManager', options);
-    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'remote']);
+    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'remote', 'maxBytes', 'budgets', 'eviction']);
     this.files = files;
     this.checksum = platform.checksum;
     this.asyncDigest = platform.digest;
@@ -117,6 +132,15 @@ export class CacheManagerCore {
     }
     for (const name of Object.keys(this.categories)) this.indexes.set(name, new CategoryIndex(files, name));
     this.costs = new CostModel(files, files.kind);
+    const indexes = this.indexes;
+    this.budget = new RootBudget(files, resolveBudget(opts as BudgetOptions, Object.keys(this.categories)), {
+      categoryNames: Object.keys(this.categories),
+      refresh: (category) => indexes.get(category)!.refresh(),
+      entries: (category) => indexes.get(category)!.allWithTouches(),
+      bytes: (category) => indexes.get(category)!.totalBytes,
+      evict: (category, entry) => this.remove('evict', category, entry.key, (current) => current.checksum === entry.checksum),
+      fallbackCost: (bytes) => this.costs.predictLoad(bytes),
+    });
     const remote = resolveRemoteOptions(opts.remote);
     if (remote) {
       if (!platform.openRemote) throw new RangeError('CacheManager: this platform cannot open a remote cache');
@@ -235,6 +259,7 @@ export class CacheManagerCore {
       throw writeFailure(`${where} ${category}/${key}`, error, { category, key, path: `${this.root}/${category}/${file}` });
     }
     this.startTimer();
+    await this.budget.afterSave(category, key);
     return entry;
   }
 
@@ -516,20 +541,66 @@ export class CacheManagerCore {
    * @returns false when there was no such entry.
    */
   async delete(category: string, key: string): Promise<boolean> {
-    const index = this.index('delete', category);
-    checkStoredKey('delete', key);
+    return this.remove('delete', category, key);
+  }
+
+  /**
+   * Keeps an entry out of eviction, by the root's budget or by `dase-cache gc`, until `unpin` (for every process
+   * on the root; a later save under the key stays pinned).
+   * @returns false when it was pinned already.
+   * @throws {CacheMissError} when the key has no entry.
+   * @example
+   * await cache.pin('surrogates', 'model_v3'); // trained for a week: never evicted
+   */
+  async pin(category: string, key: string): Promise<boolean> {
+    await this.entry('pin', category, key);
+    return this.budget.pin(category, key, true);
+  }
+
+  /**
+   * Lets eviction take the entry again.
+   * @returns false when it was not pinned.
+   */
+  async unpin(category: string, key: string): Promise<boolean> {
+    this.index('unpin', category);
+    checkStoredKey('unpin', key);
+    await this.ready();
+    return this.budget.pin(category, key, false);
+  }
+
+  /**
+   * Evicts entries until the root (or one category) takes at most `maxBytes`, by the budget's policy (gdsf
+   * unless `policy` says otherwise) and sparing pinned entries: what `dase-cache gc` does.
+   * @param options - `category` to fit one category; `dryRun` to only say what would go.
+   * @returns the entries evicted (or that would be), in eviction order.
+   * @example
+   * const gone = await cache.evictToFit(500 * 2 ** 20, { dryRun: true });
+   */
+  async evictToFit(maxBytes: number, options: { category?: string; policy?: 'gdsf' | 'lru' | 'lfu'; dryRun?: boolean } = {}): Promise<EvictedEntry[]> {
+    parseByteSize(maxBytes, 'evictToFit: maxBytes');
+    if (options.category !== undefined) this.index('evictToFit', options.category);
+    await this.ready();
+    const victims = await this.budget.fit(maxBytes, options);
+    return victims.map((v) => ({ category: v.category, key: v.key, size_bytes: v.sizeBytes, compute_ms: v.computeMs ?? null, last_accessed_ms: v.lastAccessedMs }));
+  }
+
+  /** Removes the key's entry, if it has one (and, with `onlyIf`, if that holds of it). */
+  private async remove(where: string, category: string, key: string, onlyIf?: (entry: IndexEntry) => boolean): Promise<boolean> {
+    const index = this.index(where, category);
+    checkStoredKey(where, key);
     await this.ready();
     try {
       return await index.locked(async () => {
         // Under the lock, a put without its commit is a writer that died: its file goes too.
-        if ((await this.current(category, index, key)) === undefined) return false;
+        const current = await this.current(category, index, key);
+        if (current === undefined || (onlyIf && !onlyIf(current))) return false;
         const files = new Set([index.get(key)?.file, index.getPending(key)?.file].filter((f) => f !== undefined));
         await index.append({ op: 'del', key });
         await removeLeftovers(this.files, category, index, [...files].flatMap((file) => [file, sidecarName(file)]));
         return true;
       });
     } catch (error) {
-      throw writeFailure(`delete ${category}/${key}`, error, { category, key });
+      throw writeFailure(`${where} ${category}/${key}`, error, { category, key });
     }
   }
 
@@ -588,7 +659,7 @@ export class CacheManagerCore {
     }
     return {
       total_categories: this.indexes.size, total_size_mb: roundMb(bytes), categories,
-      ...(this.remote ? { remote: this.remote.stats() } : {}), costs: this.costs.report(),
+      ...(this.remote ? { remote: this.remote.stats() } : {}), costs: this.costs.report(), budget: await this.budget.stats(),
     };
   }
 

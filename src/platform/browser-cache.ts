@@ -71,7 +71,7 @@ export class CacheManager extends CacheManagerCore {
 
   constructor(options: BrowserCacheManagerOptions = {}) {
     const opts = optionsObject('CacheManager', options);
-    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'storage', 'persist', 'remote']);
+    knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'storage', 'persist', 'remote', 'maxBytes', 'budgets', 'eviction']);
     // The core knows its own options only: the storage choice stays here.
     const { storage, persist, ...common } = opts as BrowserCacheManagerOptions;
     if (persist !== undefined && typeof persist !== 'boolean') {

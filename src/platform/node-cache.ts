@@ -20,6 +20,8 @@ export interface NodeCacheManagerOptions extends CacheManagerOptions {
   root?: string;
   /** A shared remote cache (see CacheManagerOptions.remote); default: env DASE_CACHE_REMOTE, else none. */
   remote?: CacheManagerOptions['remote'];
+  /** The root's budget (see CacheManagerOptions.maxBytes); default: env DASE_CACHE_MAX_BYTES, else none. */
+  maxBytes?: CacheManagerOptions['maxBytes'];
 }
 
 // How long process exit may take to finish a cache's work in a process of its own.
@@ -99,10 +101,11 @@ export class CacheManager extends CacheManagerCore {
   constructor(options: NodeCacheManagerOptions = {}) {
     const root = resolveRoot((options as { root?: unknown } | null)?.root);
     const remote = (options as { remote?: unknown } | null)?.remote ?? process.env.DASE_CACHE_REMOTE;
+    const maxBytes = (options as { maxBytes?: unknown } | null)?.maxBytes ?? (process.env.DASE_CACHE_MAX_BYTES || undefined);
     super(new NodeFiles(root), {
       checksum, crc32: (data, previous) => crc32(data, previous),
       openRemote: (resolved) => openRemote(resolved, { redis: (o) => new RedisBackend(o) }),
-    }, { ...options, ...(remote === undefined ? {} : { remote }) } as CacheManagerOptions);
+    }, { ...options, ...(remote === undefined ? {} : { remote }), ...(maxBytes === undefined ? {} : { maxBytes }) } as CacheManagerOptions);
     open.add(this);
     installExitHooks();
   }

@@ -1,39 +1,29 @@
 // dase-cache gc --max-size <size>: evicts entries until the cache (or a category) fits.
 
+import { EVICTION_POLICIES, type EvictionPolicyName } from '../../budget/eviction-policy.js';
 import type { Command } from '../command.js';
-import { listEntries, type ListedEntry } from '../entries.js';
+import { listEntries } from '../entries.js';
 import { usageError } from '../errors.js';
 import { formatAge, formatBytes, formatMs, plural, table } from '../format.js';
 import { parseSize } from '../size.js';
-
-/**
- * The order entries are evicted in. Entries that record compute_ms (the memoizer writes it) come first,
- * cheapest to compute again per byte freed first: a memoized function recomputes them on its next call.
- * Entries without it (saved by hand, maybe not reproducible) come after, least recently used first.
- */
-function evictionOrder(entries: ListedEntry[]): ListedEntry[] {
-  const byAge = (a: ListedEntry, b: ListedEntry) => Date.parse(a.last_accessed) - Date.parse(b.last_accessed) || a.access_count - b.access_count;
-  const costed = entries.filter((e) => e.compute_ms !== null)
-    .sort((a, b) => a.compute_ms! / Math.max(1, a.size_bytes) - b.compute_ms! / Math.max(1, b.size_bytes) || byAge(a, b));
-  const uncosted = entries.filter((e) => e.compute_ms === null).sort(byAge);
-  return [...costed, ...uncosted];
-}
 
 /** `gc --max-size <size> [--category c]`. */
 export const gc: Command = {
   name: 'gc',
   summary: 'evict entries until the cache fits in a size',
-  usage: '--max-size <size> [--category <category>]',
+  usage: '--max-size <size> [--category <category>] [--policy gdsf|lru|lfu]',
   description: 'Removes entries until the cache (or one category, with --category) takes at most --max-size on disk, '
-    + 'and lists what it removed. Entries that record their compute time (compute_ms, which memoized kernels '
-    + 'write) go first, those cheapest to compute again per byte first: a memoized call recomputes them. '
-    + 'Entries without it go after them, least recently used first. Sizes: bytes (12345) or a number with K, M, '
-    + 'G or T, each a power of 1024 (500M, 1.5G, 200MB, 1GiB). It does not ask for confirmation; --dry-run '
-    + 'shows what it would remove.',
+    + 'and lists what it removed, by the policy the cache\'s own budget uses: gdsf (default) keeps what saves the '
+    + 'most compute time per byte (compute_ms, which memoized calls record, times the uses, over the size; an '
+    + 'entry saved by hand counts what loading it costs), and lets entries unused for a while age out; lru and lfu '
+    + 'go by last use and by number of uses. Pinned entries (cache.pin) are never removed. Sizes: bytes (12345) '
+    + 'or a number with K, M, G or T, each a power of 1024 (500M, 1.5G, 200MB, 1GiB). It does not ask for '
+    + 'confirmation; --dry-run shows what it would remove.',
   positionals: { min: 0, max: 0 },
   options: {
     'max-size': { type: 'string', value: 'size', description: 'the size to fit in: 12345, 500M, 1.5G, 200MB, 1GiB' },
     category: { type: 'string', value: 'category', description: 'evict from this category only, to fit it in --max-size' },
+    policy: { type: 'string', value: 'policy', description: 'gdsf (default), lru or lfu' },
     'dry-run': { type: 'boolean', description: 'list what would be removed, and remove nothing' },
   },
   examples: [
@@ -48,16 +38,13 @@ export const gc: Command = {
     const maxBytes = parseSize(values['max-size'] as string, '--max-size');
     const category = values.category as string | undefined;
     const dryRun = values['dry-run'] === true;
+    const policy = (values.policy ?? 'gdsf') as EvictionPolicyName;
+    if (!EVICTION_POLICIES.includes(policy)) throw usageError(`gc: --policy must be ${EVICTION_POLICIES.join(', ')}, got "${policy}"`);
     const cache = await openCache();
-    const entries = await listEntries(cache, category);
-    const before = entries.reduce((n, e) => n + e.size_bytes, 0);
-    let size = before;
-    const removed: ListedEntry[] = [];
-    for (const entry of evictionOrder(entries)) {
-      if (size <= maxBytes) break;
-      if (dryRun || (await cache.delete(entry.category, entry.key))) removed.push(entry);
-      size -= entry.size_bytes;
-    }
+    const before = (await listEntries(cache, category)).reduce((n, e) => n + e.size_bytes, 0);
+    const removed = (await cache.evictToFit(maxBytes, { category, policy, dryRun }))
+      .map((e) => ({ category: e.category, key: e.key, size_bytes: e.size_bytes, last_accessed: new Date(e.last_accessed_ms).toISOString(), compute_ms: e.compute_ms }));
+    const size = before - removed.reduce((n, e) => n + e.size_bytes, 0);
     if (json) {
       printJson({
         root, category: category ?? null, max_bytes: maxBytes, before_bytes: before, after_bytes: size, dry_run: dryRun,

@@ -1,6 +1,7 @@
 // dase-cache stats [category]: entries, sizes and accesses per category, the largest and most used
 // entries, and the totals; and what loads cost on this root, as memoize's 'auto' has learnt it.
 
+import type { BudgetStats } from '../../budget/root-budget.js';
 import type { CostReport } from '../../cost/cost-model.js';
 import type { Command } from '../command.js';
 import { listEntries, type ListedEntry } from '../entries.js';
@@ -47,6 +48,20 @@ function costLines(costs: CostReport): string[] {
   return lines;
 }
 
+/** The budget: its limits, what is used, what eviction removed and what the kept entries are worth. */
+function budgetLines(budget: BudgetStats): string[] {
+  const limits = [
+    ...(budget.maxBytes === null ? [] : [`the root ${formatBytes(budget.maxBytes)}`]),
+    ...Object.entries(budget.budgets).map(([category, bytes]) => `${category} ${formatBytes(bytes)}`),
+  ];
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return [
+    `budget: ${limits.length === 0 ? 'none (the cache grows until gc or a maxBytes option bounds it)' : `${limits.join(', ')} (${budget.policy})`}`,
+    `  ${formatBytes(budget.totalBytes)} used; evicted ${budget.evicted} (${formatBytes(budget.evictedBytes)}, ${seconds(budget.evictedComputeMs)} of compute); `
+      + `kept: ${seconds(budget.keptComputeMs)} of compute; pinned: ${budget.pinned.length === 0 ? 'none' : budget.pinned.join(', ')}`,
+  ];
+}
+
 /** `stats [category]`. */
 export const stats: Command = {
   name: 'stats',
@@ -66,7 +81,9 @@ export const stats: Command = {
   json: '{ "root": string, "total": { "categories", "entries", "size_bytes", "accesses" }, "categories": [{ "category", '
     + '"kind", "description", "entries", "size_bytes", "accesses", "largest": [{ "key", "size_bytes" }], '
     + '"most_used": [{ "key", "access_count" }] }], "costs": { "storage", "file", "loads": { <storage>: { "fixedMs", '
-    + '"mbPerSecond", "samples" } }, "computes", "functions": { "measured", "direct" } } }  (largest and most_used: at most 5 each)',
+    + '"mbPerSecond", "samples" } }, "computes", "functions": { "measured", "direct" } }, "budget": { "maxBytes", "budgets", '
+    + '"policy", "totalBytes", "categories", "pinned", "evicted", "evictedBytes", "evictedComputeMs", "keptComputeMs", "errors" } }  '
+    + '(largest and most_used: at most 5 each)',
   async run({ root, json, positionals, print, printJson, openCache }) {
     const cache = await openCache();
     const entries = await listEntries(cache, positionals[0]);
@@ -79,9 +96,9 @@ export const stats: Command = {
       size_bytes: categories.reduce((n, c) => n + c.size_bytes, 0),
       accesses: categories.reduce((n, c) => n + c.accesses, 0),
     };
-    const { costs } = await cache.getStats();
+    const { costs, budget } = await cache.getStats();
     if (json) {
-      printJson({ root, total, categories, costs });
+      printJson({ root, total, categories, costs, budget });
       return 0;
     }
     const rows = categories.map((c) => [
@@ -103,6 +120,7 @@ export const stats: Command = {
       for (const e of only.most_used) print(`  ${String(e.access_count).padStart(10)}  ${e.key}`);
     } else {
       print();
+      for (const line of budgetLines(budget)) print(line);
       for (const line of costLines(costs)) print(line);
     }
     print(`cache: ${root}`);
