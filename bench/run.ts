@@ -10,6 +10,7 @@ import { kernelInfo } from '../src/node.js';
 import type { ComparisonResult } from './_harness.js';
 import { benchBrowser, browserBenchSkipped, type BrowserBenchRecord } from './browser.bench.js';
 import { benchBudget } from './budget.bench.js';
+import { benchBudgetSave } from './budget-save.bench.js';
 import { benchBundle, type BundleSize } from './bundle.bench.js';
 import { benchCache } from './cache.bench.js';
 import { benchCrc32 } from './crc32.bench.js';
@@ -36,6 +37,7 @@ const BENCHES: Record<string, () => BenchResult[] | Promise<BenchResult[]>> = {
   csr: benchCsr,
   cache: benchCache,
   budget: benchBudget,
+  'budget-save': benchBudgetSave,
   memo: benchMemo,
   remote: benchRemote,
   sweep: benchSweep,

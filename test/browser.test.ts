@@ -376,6 +376,15 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
     expect(await run(page, 'page', 'chosenLayer')).toEqual({ layer: 'writable', syncAccessHandles: false });
   });
 
+  it('keeps, given no maxBytes, a budget of half the origin\'s quota, so the browser never has to evict the origin', async () => {
+    for (const realm of ['page', 'worker'] as const) {
+      const { maxBytes, quota, memory } = await run(page, realm, 'defaultBudget');
+      expect(quota).toBeGreaterThan(0);
+      expect(maxBytes).toBe(Math.floor(quota! / 2));
+      expect(memory).toBe(1024 * 1024); // in memory: only the budget it is given
+    }
+  });
+
   it('keeps its promises between a page and a worker on the same files: whole files, whole journal lines', async () => {
     const root = 'cross-test';
     const n = 200_000; // from 64 KiB the worker reads through read-only handles, which the page's moves wait for

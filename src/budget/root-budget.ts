@@ -59,7 +59,17 @@ export class RootBudget {
   private errors = 0;
 
   /** @param budget - undefined: the root has none (pins are kept all the same, for `gc` and a later budget). */
-  constructor(private readonly files: Files, readonly budget: ResolvedBudget | undefined, private readonly cache: BudgetedCache) {}
+  constructor(private readonly files: Files, private budgetValue: ResolvedBudget | undefined, private readonly cache: BudgetedCache) {}
+
+  /** The root's budget, or undefined when it has none. */
+  get budget(): ResolvedBudget | undefined {
+    return this.budgetValue;
+  }
+
+  /** A budget for a root that was given none (browsers: a share of the origin's quota). */
+  adoptDefault(maxBytes: number): void {
+    this.budgetValue ??= { maxBytes, budgets: new Map(), policy: 'gdsf' };
+  }
 
   /** Whether this process's view of the root is over a budget (cheap: the totals are tracked). */
   over(): boolean {

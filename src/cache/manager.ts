@@ -90,6 +90,8 @@ export interface CachePlatform {
   digest?: (bytes: Uint8Array) => Promise<string>;
   /** Opens the backend of a remote option (Node: Redis and HTTP; browsers: HTTP). */
   openRemote?: (options: ResolvedRemoteOptions) => RemoteBackend;
+  /** The budget of a root given none (browsers: a share of the origin's quota); undefined: unbounded. */
+  defaultMaxBytes?: () => Promise<number | undefined>;
 }
 
 const now = () => globalThis.performance.now();
@@ -116,6 +118,7 @@ export class CacheManagerCore {
   /** What loads from this root (and its remote) cost, learnt from every verified load: memoize's 'auto' decides by it. */
   readonly costs: CostModel;
   private readonly budget: RootBudget;
+  private readonly defaultMaxBytes: CachePlatform['defaultMaxBytes'];
 
   constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
     const opts = optionsObject('CacheManager', options);
@@ -132,6 +135,7 @@ export class CacheManagerCore {
     }
     for (const name of Object.keys(this.categories)) this.indexes.set(name, new CategoryIndex(files, name));
     this.costs = new CostModel(files, files.kind);
+    this.defaultMaxBytes = platform.defaultMaxBytes;
     const indexes = this.indexes;
     this.budget = new RootBudget(files, resolveBudget(opts as BudgetOptions, Object.keys(this.categories)), {
       categoryNames: Object.keys(this.categories),
@@ -156,6 +160,10 @@ export class CacheManagerCore {
         await this.files.makeDir('');
         for (const index of this.indexes.values()) await index.open();
         await this.costs.open();
+        if (!this.budget.budget && this.defaultMaxBytes) {
+          const bytes = await this.defaultMaxBytes().catch(() => undefined);
+          if (bytes !== undefined) this.budget.adoptDefault(bytes);
+        }
       } catch (error) {
         this.opening = undefined;
         if (error instanceof CacheError) throw error;

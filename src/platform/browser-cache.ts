@@ -78,7 +78,10 @@ export class CacheManager extends CacheManagerCore {
       throw new TypeError(`CacheManager: expected options.persist to be a boolean, got ${describe(persist)}`);
     }
     const files = openFiles(storage, resolveRoot(common.root));
-    super(files, { checksum, crc32, digest: digestHex, openRemote: (resolved) => openRemote(resolved, {}) }, common);
+    super(files, {
+      checksum, crc32, digest: digestHex, openRemote: (resolved) => openRemote(resolved, {}),
+      ...(storage === 'memory' ? {} : { defaultMaxBytes: quotaShare }),
+    }, common);
     // Asked once, by the user's choice: browsers may show a prompt, or decide from the site's engagement.
     if (persist) this.persistence = requestPersistence();
   }
@@ -94,6 +97,15 @@ export class CacheManager extends CacheManagerCore {
     const storage = globalThis.navigator?.storage;
     return typeof storage?.persisted === 'function' ? storage.persisted().catch(() => false) : Promise.resolve(false);
   }
+}
+
+/** Of the origin's quota, the share a cache given no maxBytes keeps within, so the browser never has to evict the origin. */
+export const DEFAULT_QUOTA_SHARE = 0.5;
+
+/** The default budget on OPFS: a share of what navigator.storage.estimate() says the origin may use. */
+async function quotaShare(): Promise<number | undefined> {
+  const quota = (await globalThis.navigator?.storage?.estimate?.())?.quota;
+  return typeof quota === 'number' && quota > 0 ? Math.floor(quota * DEFAULT_QUOTA_SHARE) : undefined;
 }
 
 async function requestPersistence(): Promise<boolean> {
