@@ -30,14 +30,19 @@ export interface BudgetedCache {
 export interface BudgetStats {
   /** The whole root's budget, or null when only categories have one. */
   maxBytes: number | null;
+  /** The categories' own budgets, in bytes, by category name. */
   budgets: Record<string, number>;
+  /** The eviction policy: `'gdsf'` (the default), `'lru'` or `'lfu'`. */
   policy: string;
+  /** Bytes the root's entries take now. */
   totalBytes: number;
   /** Bytes per category. */
   categories: Record<string, number>;
+  /** The pinned entries, as `<category>/<key>`, sorted. */
   pinned: string[];
   /** What eviction removed so far on this root, by every process. */
   evicted: number;
+  /** The bytes those evicted entries took. */
   evictedBytes: number;
   /** The compute time the evicted entries had recorded. */
   evictedComputeMs: number;

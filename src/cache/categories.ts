@@ -9,12 +9,15 @@ import { describe } from '../_args.js';
  */
 export type CategoryKind = 'arrays' | 'bytes' | 'tensors';
 
+/** A category: what kind of value it holds. */
 export interface CategorySpec {
+  /** What kind of value it holds, and so which file format. */
   kind: CategoryKind;
   /** One line for `ls` and `stats`. */
   description?: string;
 }
 
+/** The eight categories every cache has (the Python cache's), by name; `options.categories` adds to them. */
 export const DEFAULT_CATEGORIES: Readonly<Record<string, CategorySpec>> = Object.freeze({
   fractional_kernels: { kind: 'arrays', description: 'Grünwald–Letnikov and other fractional-derivative kernels' },
   stencils: { kind: 'arrays', description: 'finite-difference stencils and Laplacian matrices' },

@@ -14,9 +14,13 @@ import { completePythonEntries } from './python-entries.js';
 
 /** An entry as index.json stores it: the Python cache's fields, then ours. */
 export interface IndexEntry {
+  /** The key the entry was saved under. */
   key: string;
+  /** When it was saved (ISO 8601). */
   created_at: string;
+  /** Bytes of its file. */
   size_bytes: number;
+  /** Loads of it so far, by every process (each writes its counts in batches, every `flushIntervalMs`). */
   access_count: number;
   /** Null in entries the Python cache wrote, until the first load. */
   last_accessed: string | null;
@@ -26,19 +30,27 @@ export interface IndexEntry {
   file: string;
   /** How to turn the file back into the value that was saved (see values.ts). */
   value: Record<string, unknown>;
+  /** What `save` was given as `options.metadata` (plain JSON). */
   metadata?: Record<string, unknown>;
 }
 
+/** A category's index, as its index.json holds it (the Python cache's shape, plus the journal's bookkeeping). */
 export interface IndexFile {
+  /** The format of index.json (`'1.0'`). */
   version: string;
+  /** When the category was created (ISO 8601). */
   created_at: string;
+  /** When index.json was last written (ISO 8601); absent in `getStats()`. */
   updated_at?: string;
+  /** Entries in the category. */
   total_entries: number;
+  /** Bytes the entries' files take, in MiB (2^20 bytes), to four decimals. */
   total_size_mb: number;
   /** The journal file that continues this snapshot. */
   journal?: string;
   /** Files that saves and deletes replaced but could not remove (an I/O error), removed at a later checkpoint. */
   leftover_files?: string[];
+  /** The entries, by key. */
   entries: Record<string, IndexEntry>;
 }
 

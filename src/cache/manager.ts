@@ -28,9 +28,13 @@ import { RootBudget, type BudgetStats } from '../budget/root-budget.js';
 /** A category's index, as index.json holds it. */
 export type CategoryStats = IndexFile;
 
+/** What `getStats()` reports for the whole cache. */
 export interface CacheStats {
+  /** Categories the cache has. */
   total_categories: number;
+  /** Bytes every entry's file takes, in MiB (2^20 bytes), to four decimals. */
   total_size_mb: number;
+  /** Each category's index, by name. */
   categories: Record<string, CategoryStats>;
   /** The remote tier's counts, when the cache has a remote. */
   remote?: RemoteStats;
@@ -42,13 +46,19 @@ export interface CacheStats {
 
 /** An entry eviction removed (or would remove). */
 export interface EvictedEntry {
+  /** Its category. */
   category: string;
+  /** Its key. */
   key: string;
+  /** Bytes of its file. */
   size_bytes: number;
+  /** The compute time its metadata recorded (memoize's `compute_ms`), or null when it recorded none. */
   compute_ms: number | null;
+  /** When it was last loaded (or saved), in epoch milliseconds. */
   last_accessed_ms: number;
 }
 
+/** Options of `save`. */
 export interface SaveOptions {
   /** Stored in the index entry and returned by loadMetadata. Plain JSON. */
   metadata?: Record<string, unknown>;
@@ -56,15 +66,20 @@ export interface SaveOptions {
   compression?: Compression;
 }
 
+/** What `validate()` found, per category, and what repair did. */
 export interface ValidationReport {
+  /** True when no category has a problem (with repair: when every problem was repaired). */
   ok: boolean;
+  /** Whether repair was asked for. */
   repaired: boolean;
+  /** Each category's report, by name. */
   categories: Record<string, CategoryReport>;
   /** Milliseconds per named step, as cacache's verify reports them. */
   timings: Record<string, number>;
 }
 
 export interface CacheManagerOptions extends BudgetOptions {
+  /** Categories besides `DEFAULT_CATEGORIES` (or redefining one of them), by name (`/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/`). */
   categories?: Record<string, CategorySpec>;
   /**
    * How often, while the cache is open, the journals are folded into each index.json and the batched access
@@ -99,9 +114,20 @@ const now = () => globalThis.performance.now();
 // Reads retried while concurrent saves keep replacing the file under a reader.
 const MAX_READ_PASSES = 64;
 
+/**
+ * What every `CacheManager` does, in Node and in browsers: entries in categories under one root, each file
+ * verified by the SHA-256 its index records, written atomically and shared safely between processes. Create
+ * one with the entry point's `CacheManager`, which gives it its storage.
+ * @example
+ * const cache = new CacheManager({ root: './cache' });
+ * await cache.save('fractional_kernels', 'kernel_0.5_0.01_1000', glWeights(0.5, 1000));
+ * const w = await cache.load('fractional_kernels', 'kernel_0.5_0.01_1000');
+ * await cache.close();
+ */
 export class CacheManagerCore {
   /** Where the cache lives (a folder path in Node, a description in browsers). */
   readonly root: string;
+  /** The categories this cache holds, by name: the default ones and those of `options.categories`. */
   readonly categories: Readonly<Record<string, CategorySpec>>;
   private readonly files: Files;
   private readonly checksum: CachePlatform['checksum'];
@@ -113,13 +139,24 @@ export class CacheManagerCore {
   private readonly flushIntervalMs: number;
   private readonly background = new BackgroundWorkSet();
   private closed = false;
-  /** The shared remote cache, when there is one (for memoize and the `remote` commands). */
+  /**
+   * The shared remote cache, when there is one (for memoize and the `remote` commands).
+   * @internal
+   */
   readonly remote: RemoteTier | undefined;
   /** What loads from this root (and its remote) cost, learnt from every verified load: memoize's 'auto' decides by it. */
   readonly costs: CostModel;
   private readonly budget: RootBudget;
   private readonly defaultMaxBytes: CachePlatform['defaultMaxBytes'];
 
+  /**
+   * Each platform's CacheManager gives the core its files and its checksums; callers construct that one.
+   * @param files - the root's file system (Node's folder, the origin-private file system, or memory).
+   * @param platform - the platform's SHA-256, CRC-32, remote backends and default budget.
+   * @param options - the options every platform accepts.
+   * @throws {TypeError|RangeError} for bad options (unknown keys, a bad flushIntervalMs, category or budget).
+   * @internal
+   */
   constructor(files: Files, platform: CachePlatform, options: CacheManagerOptions) {
     const opts = optionsObject('CacheManager', options);
     knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'remote', 'maxBytes', 'budgets', 'eviction']);
@@ -196,8 +233,11 @@ export class CacheManagerCore {
    * @param key - matches /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.
    * @param value - typed array, `{ data, shape }`, a record of those, a CsrMatrix, plain JSON; bytes in a
    *   bytes category; tensor records or checkpoints in a tensors category.
+   * @param options - `metadata` to store with the entry; `compression` for arrays.
    * @returns the path of the stored file.
    * @throws {TypeError|RangeError} for a bad key or a value the category cannot hold, before any write.
+   * @throws {CacheError} with the file system's code (e.g. 'ENOSPC') when the file cannot be written; earlier
+   *   entries are unchanged.
    * @example
    * await cache.save('fractional_kernels', 'kernel_0.5_0.01_1000', glWeights(0.5, 1000), { metadata: { alpha: 0.5 } });
    */
@@ -291,7 +331,11 @@ export class CacheManagerCore {
 
   /**
    * Publishes the local entry of a key to the remote (for `dase-cache remote push`), its file verified first.
+   * @param category - a known category.
+   * @param key - the entry's key.
    * @returns whether it was published.
+   * @example
+   * await cache.publishEntry('stencils', 'laplacian_2d_64_64_dirichlet'); // false without a writable remote
    * @throws {CacheMissError|IntegrityError} as load does.
    */
   async publishEntry(category: string, key: string): Promise<boolean> {
@@ -302,19 +346,32 @@ export class CacheManagerCore {
     return this.publish(category, entry, encodeValue(where, spec, value, {}, this.crc32));
   }
 
-  /** What the remote did for this root, summed over every process that closed a CacheManager on it, per remote URL. */
+  /**
+   * What the remote did for this root, summed over every process that closed a CacheManager on it.
+   * @returns the totals per remote URL (credentials redacted); empty when no process used a remote.
+   * @example
+   * for (const [url, t] of Object.entries(await cache.remoteHistory())) console.log(url, t.hits, t.misses);
+   */
   async remoteHistory(): Promise<Record<string, RemoteTotals>> {
     return readRemoteCounts(this.files);
   }
 
   /**
    * The key's entry from the remote: its blob verified by SHA-256, decoded, and written to the local cache
-   * like a save (but not published back). @returns undefined for a remote miss (or no remote); a value
-   * that cannot be stored locally (a full disk) is still returned.
+   * like a save (but not published back).
+   * @param category - a known category.
+   * @param key - the entry's key.
    * @param options - `where` names the caller in messages; `poll: true` for a caller that looks again and again
    *   while another machine computes the key (its misses are not counted).
+   * @returns the value and its local index entry; undefined for a remote miss (or no remote). A value that
+   *   cannot be stored locally (a full disk) is still returned.
    */
-  async fetchRemote(category: string, key: string, options: { where?: string; poll?: boolean } = {}): Promise<{ value: unknown; entry: IndexEntry } | undefined> {
+  async fetchRemote(category: string, key: string, options: { where?: string; poll?: boolean } = {}): Promise<{
+    /** The value, decoded from the verified blob. */
+    value: unknown;
+    /** Its local index entry (or, when it could not be stored, the entry it would have had). */
+    entry: IndexEntry;
+  } | undefined> {
     const where = options.where ?? 'fetchRemote';
     this.index(where, category);
     checkStoredKey(where, key);
@@ -380,6 +437,9 @@ export class CacheManagerCore {
 
   /**
    * The value saved under the key, verified against its checksum.
+   * @param category - a known category.
+   * @param key - the entry's key.
+   * @returns the value, of the kind that was saved.
    * @throws {CacheMissError} (code 'ENOENT') when there is no such entry.
    * @throws {IntegrityError} (code 'EINTEGRITY') when the file does not match its checksum.
    * @example
@@ -394,10 +454,21 @@ export class CacheManagerCore {
    * describes exactly these bytes, even while other processes save the key again).
    * @param options - `touch: false` leaves the access count and time alone (for tools that only look);
    *   `where` names the caller in error messages; `remote: false` does not ask the remote on a local miss.
+   * @param category - a known category.
+   * @param key - the entry's key.
+   * @returns the value and the entry it was verified against.
    * @throws {CacheMissError} (code 'ENOENT') when there is no such entry.
    * @throws {IntegrityError} (code 'EINTEGRITY') when the file does not match its checksum.
+   * @example
+   * const { value, entry } = await cache.loadEntry('stencils', 'laplacian_2d_64_64_dirichlet');
+   * console.log(entry.metadata, entry.created_at);
    */
-  async loadEntry(category: string, key: string, options: { touch?: boolean; where?: string; remote?: boolean } = {}): Promise<{ value: unknown; entry: IndexEntry }> {
+  async loadEntry(category: string, key: string, options: { touch?: boolean; where?: string; remote?: boolean } = {}): Promise<{
+    /** The value, of the kind that was saved. */
+    value: unknown;
+    /** A copy of the index entry whose checksum the file matched. */
+    entry: IndexEntry;
+  }> {
     const where = options.where ?? 'loadEntry';
     const index = this.index(where, category);
     checkStoredKey(where, key);
@@ -457,7 +528,11 @@ export class CacheManagerCore {
 
   /**
    * What an entry's file holds: the entry's own description, or for an entry another writer made without one
-   * (the Python cache), what the file says (read for the purpose); undefined when the file cannot be read back.
+   * (the Python cache), what the file says (read for the purpose).
+   * @param category - a known category.
+   * @param entry - one of the category's index entries (from `getStats(category)` or `loadEntry`).
+   * @returns the description (its `kind`: 'array', 'json', ...), or undefined when the file cannot be read back.
+   * @throws {CacheError} (code 'EUNKNOWNCATEGORY') for a category the cache does not have.
    * @example (await cache.describeEntry('fractional_kernels', entry))?.kind // 'array'
    */
   async describeEntry(category: string, entry: IndexEntry): Promise<Record<string, unknown> | undefined> {
@@ -469,7 +544,13 @@ export class CacheManagerCore {
 
   /**
    * Checks, without writing anything, that `save` would accept the value in this category.
-   * @throws {TypeError} for a value the category cannot hold; Error with 'Unknown cache category'.
+   * @param category - a known category.
+   * @param value - what would be saved.
+   * @param where - the caller's name, for messages.
+   * @throws {TypeError} for a value the category cannot hold.
+   * @throws {CacheError} (code 'EUNKNOWNCATEGORY') for a category the cache does not have.
+   * @example
+   * cache.checkStorable('fftw_wisdom', new Uint8Array(16)); // a bytes category: fine
    */
   checkStorable(category: string, value: unknown, where = 'checkStorable'): void {
     this.index(where, category);
@@ -484,7 +565,13 @@ export class CacheManagerCore {
     return this.asyncDigest ? `sha256:${await this.asyncDigest(bytes)}` : this.entryChecksum(bytes);
   }
 
-  /** SHA-256 (hex) of the bytes by the platform's fastest engine, the one the index's checksums use. */
+  /**
+   * SHA-256 (hex) of the bytes by the platform's fastest engine, the one the index's checksums use.
+   * @param bytes - what to hash.
+   * @returns 64 lowercase hex characters.
+   * @example
+   * cache.digest(new TextEncoder().encode('abc')); // 'ba7816bf…'
+   */
   digest(bytes: Uint8Array): string {
     return this.checksum(bytes);
   }
@@ -493,10 +580,25 @@ export class CacheManagerCore {
    * Takes a lock named after a key, shared with every process on this root: for a caller that computes
    * the key's value, so that others wait for it instead of computing it too. A lock left by a process
    * that died is taken over.
+   * @param category - a known category.
+   * @param key - the key whose value the caller computes.
+   * @param options - `timeoutMs`: how long to wait for another process's claim.
    * @returns its release (undefined when another live process held it for longer than `timeoutMs`), and
    *   whether another live process held it when asked (so this caller waited).
+   * @example
+   * const { release } = await cache.claim('stencils', key, { timeoutMs: 60_000 });
+   * try {
+   *   if (!(await cache.exists('stencils', key))) await cache.save('stencils', key, compute());
+   * } finally {
+   *   await release?.();
+   * }
    */
-  async claim(category: string, key: string, { timeoutMs }: { timeoutMs: number }): Promise<{ release?: () => Promise<void>; waited: boolean }> {
+  async claim(category: string, key: string, { timeoutMs }: { timeoutMs: number }): Promise<{
+    /** Gives the lock up; undefined when it was not taken. */
+    release?: () => Promise<void>;
+    /** Whether another live process held the lock when asked. */
+    waited: boolean;
+  }> {
     this.index('claim', category);
     checkKey('claim', key);
     await this.ready();
@@ -515,7 +617,13 @@ export class CacheManagerCore {
     return free ? { release: free, waited: false } : { release: await attempt(timeoutMs), waited: true };
   }
 
-  /** Whether the key has an entry. @example await cache.exists('stencils', 'laplacian_2d_64_64_dirichlet') */
+  /**
+   * Whether the key has an entry.
+   * @param category - a known category.
+   * @param key - the entry's key.
+   * @returns true when it has one.
+   * @example await cache.exists('stencils', 'laplacian_2d_64_64_dirichlet')
+   */
   async exists(category: string, key: string): Promise<boolean> {
     const index = this.index('exists', category);
     checkStoredKey('exists', key);
@@ -546,7 +654,12 @@ export class CacheManagerCore {
 
   /**
    * Removes an entry and its file.
+   * @param category - a known category.
+   * @param key - the entry's key.
    * @returns false when there was no such entry.
+   * @throws {CacheError} with the file system's code when the index cannot be written.
+   * @example
+   * await cache.delete('stencils', 'laplacian_2d_64_64_dirichlet');
    */
   async delete(category: string, key: string): Promise<boolean> {
     return this.remove('delete', category, key);
@@ -555,6 +668,8 @@ export class CacheManagerCore {
   /**
    * Keeps an entry out of eviction, by the root's budget or by `dase-cache gc`, until `unpin` (for every process
    * on the root; a later save under the key stays pinned).
+   * @param category - a known category.
+   * @param key - the entry's key.
    * @returns false when it was pinned already.
    * @throws {CacheMissError} when the key has no entry.
    * @example
@@ -567,7 +682,11 @@ export class CacheManagerCore {
 
   /**
    * Lets eviction take the entry again.
+   * @param category - a known category.
+   * @param key - the entry's key.
    * @returns false when it was not pinned.
+   * @example
+   * await cache.unpin('surrogates', 'model_v3');
    */
   async unpin(category: string, key: string): Promise<boolean> {
     this.index('unpin', category);
@@ -579,7 +698,8 @@ export class CacheManagerCore {
   /**
    * Evicts entries until the root (or one category) takes at most `maxBytes`, by the budget's policy (gdsf
    * unless `policy` says otherwise) and sparing pinned entries: what `dase-cache gc` does.
-   * @param options - `category` to fit one category; `dryRun` to only say what would go.
+   * @param maxBytes - the size to fit in, in bytes.
+   * @param options - `category` to fit one category; `policy` to evict by another; `dryRun` to only say what would go.
    * @returns the entries evicted (or that would be), in eviction order.
    * @example
    * const gone = await cache.evictToFit(500 * 2 ** 20, { dryRun: true });
@@ -612,7 +732,13 @@ export class CacheManagerCore {
     }
   }
 
-  /** The category's keys, sorted. */
+  /**
+   * The category's keys.
+   * @param category - a known category.
+   * @returns the keys, sorted.
+   * @example
+   * const keys = await cache.listKeys('fractional_kernels');
+   */
   async listKeys(category: string): Promise<string[]> {
     const index = this.index('listKeys', category);
     await this.ready();
@@ -624,19 +750,41 @@ export class CacheManagerCore {
 
   /**
    * Bytes on disk of the entry's file.
+   * @param category - a known category.
+   * @param key - the entry's key.
+   * @returns the file's size in bytes.
    * @throws {CacheMissError} when there is no such entry.
+   * @example
+   * await cache.getSize('stencils', 'laplacian_2d_64_64_dirichlet');
    */
   async getSize(category: string, key: string): Promise<number> {
     return (await this.entry('getSize', category, key)).size_bytes;
   }
 
-  /** The metadata given to save, or undefined when none was. @throws {CacheMissError} */
+  /**
+   * The metadata given to save.
+   * @param category - a known category.
+   * @param key - the entry's key.
+   * @returns a copy of it, or undefined when none was given.
+   * @throws {CacheMissError} when there is no such entry.
+   * @example
+   * const { alpha } = (await cache.loadMetadata('fractional_kernels', 'kernel_0.5_0.01_1000')) ?? {};
+   */
   async loadMetadata(category: string, key: string): Promise<Record<string, unknown> | undefined> {
     const entry = await this.entry('loadMetadata', category, key);
     return entry.metadata === undefined ? undefined : structuredClone(entry.metadata);
   }
 
-  /** The index entry of a key (a copy): sizes, times, access count, checksum, value description. */
+  /**
+   * The index entry of a key (a copy): sizes, times, access count, checksum, value description.
+   * @param where - the caller's name, for messages.
+   * @param category - a known category.
+   * @param key - the entry's key.
+   * @returns a copy of the entry.
+   * @throws {CacheMissError} when there is no such entry.
+   * @example
+   * const { size_bytes, access_count } = await cache.entry('stats', 'stencils', 'laplacian_2d_64_64_dirichlet');
+   */
   async entry(where: string, category: string, key: string): Promise<IndexEntry> {
     const index = this.index(where, category);
     checkStoredKey(where, key);
@@ -647,8 +795,21 @@ export class CacheManagerCore {
     return structuredClone(entry);
   }
 
-  /** One category's index (with this process's unflushed access counts), or all categories' totals. */
+  /**
+   * Every category's index (with this process's unflushed access counts) and the cache's totals, with the
+   * remote's counts, the cost model and the budget.
+   * @returns the whole cache's statistics.
+   * @example
+   * const { total_size_mb, budget } = await cache.getStats();
+   */
   async getStats(): Promise<CacheStats>;
+  /**
+   * One category's index, with this process's unflushed access counts.
+   * @param category - a known category.
+   * @returns the category's index, entries included.
+   * @example
+   * const { total_entries, entries } = await cache.getStats('stencils');
+   */
   async getStats(category: string): Promise<CategoryStats>;
   async getStats(category?: string): Promise<CategoryStats | CacheStats> {
     if (category !== undefined) {
@@ -671,7 +832,13 @@ export class CacheManagerCore {
     };
   }
 
-  /** Removes every entry of a category. @returns the number of entries removed. */
+  /**
+   * Removes every entry of a category.
+   * @param category - a known category.
+   * @returns the number of entries removed.
+   * @example
+   * await cache.clearCategory('stencils');
+   */
   async clearCategory(category: string): Promise<number> {
     const index = this.index('clearCategory', category);
     await this.ready();
@@ -689,7 +856,12 @@ export class CacheManagerCore {
     }
   }
 
-  /** Removes every entry of every category. @returns entries removed per category. */
+  /**
+   * Removes every entry of every category.
+   * @returns entries removed per category.
+   * @example
+   * await cache.clearAll();
+   */
   async clearAll(): Promise<Record<string, number>> {
     const removed: Record<string, number> = {};
     for (const name of this.indexes.keys()) removed[name] = await this.clearCategory(name);
@@ -702,7 +874,13 @@ export class CacheManagerCore {
    * `<root>/.quarantine/<category>/` (never deletes them), removes the cache's own leftovers (temporary files,
    * stale sidecars), adopts data files that lost their entry, and rebuilds each index. Files that are intact
    * but not ours or not understood are listed under `kept` and left alone.
-   * `onProgress(done, total)` is called as entries are checked (total: the entries of every category).
+   * @param options - `repair: true` to repair; `onProgress(done, total)` is called as entries are checked
+   *   (total: the entries of every category).
+   * @returns what was found, per category.
+   * @throws {TypeError} for bad options.
+   * @example
+   * const report = await cache.validate({ repair: true });
+   * if (!report.ok) console.warn(report.categories);
    */
   async validate(options: { repair?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ValidationReport> {
     const opts = optionsObject('validate', options);
@@ -738,7 +916,11 @@ export class CacheManagerCore {
     return { ok, repaired: repair, categories, timings };
   }
 
-  /** Writes the batched access bookkeeping of every category now. */
+  /**
+   * Writes the batched access bookkeeping of every category now.
+   * @example
+   * await cache.flush();
+   */
   async flush(): Promise<void> {
     for (const index of this.indexes.values()) {
       await index.flushTouches();
@@ -774,23 +956,35 @@ export class CacheManagerCore {
     if (failure) throw failure;
   }
 
-  /** The saves that background work has not finished yet. */
+  /**
+   * The saves that background work has not finished yet (for the Node exit hook).
+   * @internal
+   */
   unfinishedSaves(): PendingSave[] {
     return this.background.unfinishedSaves();
   }
 
-  /** Whether index.json (or the cost model) lags what this process did (access counts included), or background writes are still to come. */
+  /**
+   * Whether index.json (or the cost model) lags what this process did (access counts included), or background writes are still to come.
+   * @internal
+   */
   lagging(): boolean {
     return this.background.size > 0 || this.remote?.busy === true
       || (this.opening !== undefined && (this.costs.dirty || [...this.indexes.values()].some((i) => i.lagging())));
   }
 
-  /** Whether some index.json lacks saves or deletes this process made, or background writes are still to come. */
+  /**
+   * Whether some index.json lacks saves or deletes this process made, or background writes are still to come.
+   * @internal
+   */
   lacksChanges(): boolean {
     return this.background.size > 0 || [...this.indexes.values()].some((i) => i.lacksOwnChanges());
   }
 
-  /** At process exit (Node): writes the batched access counts synchronously; see CategoryIndex.flushTouchesAtExit. */
+  /**
+   * At process exit (Node): writes the batched access counts synchronously; see CategoryIndex.flushTouchesAtExit.
+   * @internal
+   */
   flushTouchesAtExit(): void {
     for (const index of this.indexes.values()) index.flushTouchesAtExit();
   }
@@ -798,12 +992,18 @@ export class CacheManagerCore {
   /**
    * Registers work that `close()` (and process exit) must wait for: memoize's background writes.
    * @example cache.trackBackground({ done: write, hurry: startNow });
+   * @internal
    */
   trackBackground(work: BackgroundWork): void {
     this.background.add(work);
   }
 
-  /** Waits for the background work registered so far (and any it starts), starting queued work at once. */
+  /**
+   * Waits for the background work registered so far (memoize's writes, and any they start) and the uploads to
+   * the remote, starting queued work at once.
+   * @example
+   * await cache.settleBackground(); // every memoized result so far is on disk
+   */
   async settleBackground(): Promise<void> {
     await this.background.settle();
     await this.remote?.settled();

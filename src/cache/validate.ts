@@ -13,6 +13,11 @@ import { describedBy, entryNeedsSidecar, readSidecar, sidecarBytes } from './sel
 import { companionName } from './python-entries.js';
 import { decodeValue, describeStoredFile, entryDescription } from './values.js';
 
+/**
+ * What validate found wrong (each finding's `problem`): `'index_unreadable'`, `'missing_file'`,
+ * `'checksum_mismatch'`, `'undecodable'`, `'orphan_file'`, `'temp_file'`, `'stale_description'` or
+ * `'missing_description'`, as the comments beside them say.
+ */
 export type Problem =
   | 'index_unreadable'      // index.json is not valid JSON of the expected shape
   | 'missing_file'          // an entry whose file is gone
@@ -26,13 +31,42 @@ export type Problem =
 /** What repair does about a finding (and what plain validate says it would do). */
 export type RepairAction = 'adopt' | 'quarantine' | 'remove' | 'drop entry' | 'describe' | 'rebuild index';
 
-export interface Finding { problem: Problem; key?: string; file?: string; detail?: string; repair?: RepairAction }
+/** One problem validate found in a category, and what repair does (or did) about it. */
+export interface Finding {
+  /** What is wrong. */
+  problem: Problem;
+  /** The entry's key, when the problem is about an entry. */
+  key?: string;
+  /** The file's name in the category folder, when the problem is about a file. */
+  file?: string;
+  /** More about it, for people (e.g. the checksums that differ). */
+  detail?: string;
+  /** What repair does about it. */
+  repair?: RepairAction;
+}
 
 /** Something validate found and repair leaves as it is: a file that is intact but not ours, or not understood. */
-export interface Kept { reason: 'foreign_file' | 'undecodable' | 'unverified' | 'unsafe_key'; key?: string; file?: string; detail?: string }
+export interface Kept {
+  /**
+   * Why it is left alone: a file that is not a value this cache can read under a valid key (`'foreign_file'`);
+   * an entry whose file is intact but cannot be read back, e.g. written by a newer version (`'undecodable'`);
+   * an entry written without a checksum, by the Python cache, so not verifiable (`'unverified'`); an index.json
+   * entry whose key would name a path outside the category folder, never read (`'unsafe_key'`).
+   */
+  reason: 'foreign_file' | 'undecodable' | 'unverified' | 'unsafe_key';
+  /** The entry's key, when it has one. */
+  key?: string;
+  /** The file's name in the category folder. */
+  file?: string;
+  /** More about it, for people. */
+  detail?: string;
+}
 
+/** What validate found in one category (and, with repair, what it did). */
 export interface CategoryReport {
+  /** Index entries checked. */
   entries: number;
+  /** What is wrong; with repair, each finding says what was done about it. */
   problems: Finding[];
   /** Files repair leaves alone: intact but not ours or not understood (never deleted). */
   kept: Kept[];
@@ -40,6 +74,7 @@ export interface CategoryReport {
   quarantined: string[];
   /** What repair did: 'removed <file>', 'adopted <key>', 'described <file>', 'rebuilt index.json'. */
   actions: string[];
+  /** Whether repair rewrote this category (false without repair, and when it found nothing to repair). */
   repaired: boolean;
 }
 

@@ -35,16 +35,23 @@ export interface LoadCostReport {
   samples: number;
 }
 
+/** The cost model as `getStats().costs` and `dase-cache stats` show it. */
 export interface CostReport {
   /** Where this cache's own entries are loaded from. */
   storage: StorageKind;
   /** The file the model is kept in. */
   file: string;
+  /** Each storage's learnt load costs. */
   loads: Record<StorageKind, LoadCostReport>;
   /** Results whose compute time is known (kept off the disk by 'auto', or found cheaper to compute than to load). */
   computes: number;
   /** Memoized functions measured; `direct`: those cheaper to compute than to key, which 'auto' calls directly. */
-  functions: { measured: number; direct: string[] };
+  functions: {
+    /** Memoized functions measured. */
+    measured: number;
+    /** Those called directly, as `<category>/<name>[@<version>]`, sorted. */
+    direct: string[];
+  };
 }
 
 /**
@@ -61,10 +68,19 @@ export class CostModel {
   private unsaved = 0;
   private read = false;
 
-  /** @param storage - what the root's files are on: the storage whose loads this cache measures. */
+  /**
+   * Made by the CacheManager, one per root (`cache.costs`).
+   * @param files - the root's file system, where `.cost-model.json` is kept.
+   * @param storage - what the root's files are on: the storage whose loads this cache measures.
+   * @internal
+   */
   constructor(private readonly files: Files, readonly storage: StorageKind) {}
 
-  /** Reads what earlier processes measured (once; a missing or unreadable file gives the priors). */
+  /**
+   * Reads what earlier processes measured (once; a missing or unreadable file gives the priors).
+   * @example
+   * await cache.costs.open();
+   */
   open(): Promise<void> {
     this.opening ??= this.files.read(COST_FILE).then(
       (bytes) => {
@@ -82,22 +98,38 @@ export class CostModel {
     return this.read;
   }
 
-  /** Predicted milliseconds of a verified load of `bytes` from `storage` (default: this cache's own). */
+  /**
+   * Predicted milliseconds of a verified load.
+   * @param bytes - the file's size.
+   * @param storage - where it is loaded from; default: this cache's own storage.
+   * @returns the milliseconds the load is expected to take.
+   * @example
+   * cache.costs.predictLoad(8e6, 'remote');
+   */
   predictLoad(bytes: number, storage: StorageKind = this.storage): number {
     return this.state.loads.get(storage)!.estimate(bytes);
   }
 
-  /** Folds in a measured verified load. */
+  /**
+   * Folds in a measured verified load.
+   * @internal
+   */
   observeLoad(bytes: number, ms: number, storage: StorageKind = this.storage): void {
     if (this.state.loads.get(storage)!.observe(bytes, ms)) this.unsaved++;
   }
 
-  /** What a result (by its memo identity) was last measured to cost, if it is known. */
+  /**
+   * What a result (by its memo identity) was last measured to cost, if it is known.
+   * @internal
+   */
   computeOf(id: string): ComputeSample | undefined {
     return this.state.computes.get(id);
   }
 
-  /** Records a result's measured compute time (and its load time, when it was just loaded). */
+  /**
+   * Records a result's measured compute time (and its load time, when it was just loaded).
+   * @internal
+   */
   observeCompute(id: string, computeMs: number, bytes: number, loadMs?: number): void {
     if (!(computeMs >= 0) || !(bytes >= 0)) return;
     const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -106,13 +138,19 @@ export class CostModel {
     this.unsaved++;
   }
 
-  /** Marks a result's compute time as to be measured again (the next call computes it), keeping its measured load. */
+  /**
+   * Marks a result's compute time as to be measured again (the next call computes it), keeping its measured load.
+   * @internal
+   */
   remeasure(id: string, bytes: number, loadMs: number): void {
     this.state.computes.set(id, [UNKNOWN, bytes, Date.now(), Math.round(loadMs * 1000) / 1000]);
     this.unsaved++;
   }
 
-  /** Forgets a result's compute time (it is stored now, and its entry says). */
+  /**
+   * Forgets a result's compute time (it is stored now, and its entry says).
+   * @internal
+   */
   forgetCompute(id: string): void {
     if (this.state.computes.delete(id)) this.unsaved++;
   }
@@ -122,6 +160,7 @@ export class CostModel {
    * than memoization serves them (keying a call and finding it in memory): then no hit can beat computing,
    * and 'auto' calls the function directly.
    * @returns its estimates [computeMs, overheadMs, samples, at] when it does.
+   * @internal
    */
   callsDirectly(id: string): FunctionSample | undefined {
     const known = this.state.functions.get(id);
@@ -132,6 +171,7 @@ export class CostModel {
    * Folds in a call of a memoized function: its compute time, when it computed (an upper estimate: a slower
    * call raises it at once), and memoization's own time, when the call went through it (a lower estimate: a
    * faster call lowers it at once).
+   * @internal
    */
   observeFunction(id: string, { computeMs, overheadMs }: { computeMs?: number; overheadMs?: number }): void {
     const held = this.state.functions.get(id) ?? [UNKNOWN, UNKNOWN, 0, 0];
@@ -151,7 +191,10 @@ export class CostModel {
     if (held[2] < DIRECT_AFTER || isDirect(held) !== isDirect(sample) || moved(held[0], sample[0]) || moved(held[1], sample[1])) this.unsaved++;
   }
 
-  /** Whether measurements are waiting to be written. */
+  /**
+   * Whether measurements are waiting to be written.
+   * @internal
+   */
   get dirty(): boolean {
     return this.unsaved > 0;
   }
@@ -159,6 +202,7 @@ export class CostModel {
   /**
    * Merges this process's measurements into the root's file (temporary file, then rename), taking turns with
    * other writers. Failures are kept quiet: the model is advice, and the next checkpoint tries again.
+   * @internal
    */
   async persist(): Promise<void> {
     if (this.unsaved === 0) return;
@@ -179,6 +223,12 @@ export class CostModel {
     }
   }
 
+  /**
+   * What the model has learnt, as `getStats().costs` reports it.
+   * @returns the load costs per storage and the counts of what is measured.
+   * @example
+   * cache.costs.report().loads.disk.mbPerSecond;
+   */
   report(): CostReport {
     const loads = {} as Record<StorageKind, LoadCostReport>;
     for (const [kind, model] of this.state.loads) {

@@ -5,7 +5,16 @@ import { f64View, i32View, layout } from '../wasm/memory.js';
 import { runKernel } from '../wasm/loader.js';
 
 /** A sparse matrix in compressed sparse row form, laid out as scipy.sparse.csr_matrix. */
-export type CsrMatrix = { shape: [number, number]; indptr: Int32Array; indices: Int32Array; data: Float64Array };
+export type CsrMatrix = {
+  /** [rows, cols]. */
+  shape: [number, number];
+  /** rows + 1 offsets: row i's entries are at indptr[i] .. indptr[i + 1] - 1 of `indices` and `data`. */
+  indptr: Int32Array;
+  /** The column of each stored entry. */
+  indices: Int32Array;
+  /** The value of each stored entry. */
+  data: Float64Array;
+};
 
 // Entries staged per band: large enough to amortise the call, small enough to stay in cache.
 const BAND_ENTRIES = 1 << 15;

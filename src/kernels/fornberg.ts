@@ -51,11 +51,14 @@ export function fornbergWeights(derivative: number, x0: number, points: ArrayLik
   return weights;
 }
 
+/** Where a stencil's points lie: around the point (`'center'`), after it (`'forward'`), or before it (`'backward'`). */
 export type StencilKind = 'center' | 'forward' | 'backward';
 
 /** A finite-difference stencil on a unit grid: f^(m)(0) ≈ Σ weights[i] f(offsets[i]). */
 export interface FdStencil {
+  /** The grid offsets of the stencil's points, ascending. */
   offsets: Int32Array;
+  /** The weight of each point. */
   weights: Float64Array;
   /** Order of accuracy: the error is O(h^accuracy) on a grid of spacing h. */
   accuracy: number;

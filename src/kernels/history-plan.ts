@@ -46,10 +46,15 @@ export interface HistoryPlanOptions {
 
 /** Exact weights for lags 1..W and exponentials for lags W+1..horizon, as {@link planHistory} made them. */
 export interface HistoryPlan {
+  /** The weights' family, as asked (see {@link HistoryPlanOptions}). */
   scheme: 'gl' | 'l1';
+  /** Order of the derivative, as asked. */
   alpha: number;
+  /** W, the number of lags summed exactly, as asked. */
   window: number;
+  /** The largest lag the approximation holds for, as asked. */
   horizon: number;
+  /** The bound the plan was made to, as asked. */
   tolerance: number;
   /** Exact weights c_1..c_W (index 0 holds c_1). */
   windowWeights: Float64Array;

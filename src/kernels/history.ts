@@ -18,10 +18,14 @@ import { gamma } from './gamma.js';
 import { glWeights } from './gl.js';
 import { packPlan, planHistory, unpackPlan, type HistoryPlan } from './history-plan.js';
 
+/** The discrete operator: `'gl'` as {@link glDerivative} (Grünwald–Letnikov), `'l1'` as {@link caputoL1} (Caputo, L1). */
 export type HistoryScheme = 'gl' | 'l1';
+/** `'direct'`: every past state, summed exactly. `'fast'`: a window of recent states and sums of exponentials. */
 export type HistoryMethod = 'direct' | 'fast';
 
+/** Options of {@link fractionalHistory}. */
 export interface FractionalHistoryOptions {
+  /** The discrete operator. */
   scheme: HistoryScheme;
   /** The order: (0, 2) for 'gl', (0, 1) for 'l1'. */
   alpha: number;
@@ -43,8 +47,11 @@ export interface FractionalHistoryOptions {
 
 /** The past of a field and the memory term of its next step. */
 export interface FractionalHistory {
+  /** The discrete operator, as asked. */
   readonly scheme: HistoryScheme;
+  /** How the past is summed, as asked. */
   readonly method: HistoryMethod;
+  /** Values per state. */
   readonly cells: number;
   /** States pushed so far. */
   readonly steps: number;

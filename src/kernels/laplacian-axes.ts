@@ -5,9 +5,12 @@
 import { describe, finiteNumber, integerInRange, knownKeys, oneOf, optionsObject } from '../_args.js';
 import { fdCoefficients } from './fornberg.js';
 
+/** What the grid's edges are (see {@link LaplacianOptions}'s `boundary`). */
 export type Boundary = 'dirichlet' | 'neumann' | 'periodic';
+/** The orders of accuracy a Laplacian's central stencil can have. */
 export type LaplacianAccuracy = 2 | 4 | 6 | 8;
 
+/** Options of `laplacian` and `applyLaplacian`. */
 export interface LaplacianOptions {
   /** Grid spacing, one number for all axes or one per axis; default 1. */
   spacing?: number | number[];

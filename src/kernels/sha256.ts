@@ -60,7 +60,13 @@ function finish(state: Uint32Array, tail: Uint8Array, totalBytes: number): Uint8
   });
 }
 
-/** A streaming SHA-256: `update` any number of chunks, then `digest` once. */
+/**
+ * A streaming SHA-256: `update` any number of chunks, then `digest` once.
+ * @example
+ * const hash = new Sha256();
+ * for (const chunk of chunks) hash.update(chunk);
+ * hash.digestHex(); // the same as sha256Hex of the chunks joined
+ */
 export class Sha256 {
   private readonly state = IV.slice();
   private readonly pending = new Uint8Array(64);
@@ -88,6 +94,7 @@ export class Sha256 {
 
   /**
    * The 32-byte digest of everything absorbed; the hash cannot be updated afterwards.
+   * @returns the digest.
    * @throws {Error} when called twice.
    */
   digest(): Uint8Array {
@@ -96,14 +103,18 @@ export class Sha256 {
     return finish(this.state, this.pending.subarray(0, this.pendingLength), this.total);
   }
 
-  /** The digest as 64 lowercase hex characters. */
+  /**
+   * The digest as 64 lowercase hex characters; the hash cannot be updated afterwards.
+   * @returns the hex digest.
+   * @throws {Error} when the digest was taken already.
+   */
   digestHex(): string {
     return toHex(this.digest());
   }
 }
 
 /**
- * A streaming SHA-256 hasher.
+ * A streaming SHA-256 hasher (the same as `new Sha256()`).
  * @returns a fresh hasher.
  * @example
  * createSha256().update('ab').update('c').digestHex(); // 'ba7816bf…'
@@ -114,6 +125,7 @@ export function createSha256(): Sha256 {
 
 /**
  * SHA-256 of bytes, a typed array's bytes, an ArrayBuffer or a string (UTF-8).
+ * @param data - what to hash.
  * @returns the 32-byte digest.
  * @throws {TypeError} for another kind of input.
  * @example
@@ -128,6 +140,9 @@ export function sha256(data: HashInput): Uint8Array {
 
 /**
  * SHA-256 as 64 lowercase hex characters.
+ * @param data - bytes, a typed array's bytes, an ArrayBuffer, or a string (UTF-8).
+ * @returns the hex digest.
+ * @throws {TypeError} for another kind of input.
  * @example
  * sha256Hex(''); // 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
  */

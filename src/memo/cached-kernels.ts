@@ -13,6 +13,7 @@ import { formatNumber } from './keys.js';
 import { mapMemoized, memoize, type MemoPolicy, type Memoized } from './memoize.js';
 import type { MemoryTier } from './memory-tier.js';
 
+/** Options of {@link cachedKernels}. */
 export interface CachedKernelsOptions {
   /** For every kernel; default 'auto'. */
   policy?: MemoPolicy;
@@ -20,6 +21,7 @@ export interface CachedKernelsOptions {
   memory?: MemoryTier | number;
 }
 
+/** The kernels memoized on a cache, each under the key the Python cache's users already have. */
 export interface CachedKernels {
   /** GL weights scaled by dt^-alpha, `fractional_kernels/kernel_<alpha>_<dt>_<n>`. */
   fractionalKernel: Memoized<[alpha: number, dt: number, n: number], Float64Array>;
@@ -44,7 +46,16 @@ export interface CachedKernels {
 
 const n = formatNumber;
 
-/** The key of `laplacian(shape, options)`, as the Python cache named its stencils. */
+/**
+ * The key of `laplacian(shape, options)`, as the Python cache named its stencils:
+ * `laplacian_<d>d_<n1>_<n2>[_<n3>]_<boundary>[_acc<k>][_h<spacing>]`.
+ * @param shape - the grid's points per axis, as `laplacian` takes it.
+ * @param options - boundary, accuracy and spacing, as `laplacian` takes them.
+ * @returns the key, in the `stencils` category.
+ * @throws {TypeError|RangeError} for a shape or options `laplacian` would refuse.
+ * @example
+ * laplacianKey([64, 64], { boundary: 'periodic' }); // 'laplacian_2d_64_64_periodic'
+ */
 export function laplacianKey(shape: number[], options: LaplacianOptions = {}): string {
   planLaplacian('cachedKernels.laplacian', shape, options); // the kernel's own checks, before any key is made
   const boundary = options.boundary ?? 'dirichlet';
@@ -65,6 +76,8 @@ export function laplacianKey(shape: number[], options: LaplacianOptions = {}): s
  * @param cache - the CacheManager the results go to.
  * @param options - policy and memory tier for all of them.
  * @returns the memoized kernels; each also has `withInfo`, `keyFor`, `settled` and `stats`.
+ * @throws {TypeError|RangeError} for bad options (an unknown key, a bad policy or memory bound), or when `cache` is
+ *   not a CacheManager.
  * @example
  * const kernels = cachedKernels(new CacheManager());
  * const w = await kernels.fractionalKernel(0.5, 0.01, 1000); // fractional_kernels/kernel_0.5_0.01_1000

@@ -24,6 +24,8 @@ const RESERVED_WORDS = new Set(['true', 'false', 'null', 'undefined', 'nan', 'in
  * match those the Python cache wrote: `0.5`, `0.01`, `1e-05`, `1000`. Two differences a file name needs:
  * an integral value has no `.0`, and an exponent has no `+` (`1e16`). -0, NaN and ±Infinity are `-0`,
  * `nan`, `inf`, `-inf`.
+ * @param x - any number.
+ * @returns its spelling in keys.
  * @example formatNumber(3 / 2) === '1.5'; formatNumber(1e-5) === '1e-05'
  */
 export function formatNumber(x: number): string {
@@ -144,6 +146,7 @@ function renderObject(record: Record<string, unknown>, digest: Digest, path: str
  * @param name - the function's name; it must be a valid key on its own.
  * @param args - the call's arguments.
  * @param digest - hex SHA-256 (the cache's).
+ * @returns a key that matches the cache's key pattern.
  * @throws {TypeError} for a bad name, or an argument with no canonical form (a function, a symbol, a
  *   class instance, a cycle), naming the argument.
  * @example canonicalKey('kernel', [0.5, 0.01, 1000]) === 'kernel_0.5_0.01_1000'

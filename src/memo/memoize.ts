@@ -22,8 +22,9 @@ import { DEFAULT_MEMORY_BYTES, MemoryTier } from './memory-tier.js';
  */
 export type MemoPolicy = 'always' | 'auto' | 'never';
 
+/** Options of {@link memoize}. */
 export interface MemoizeOptions<A extends unknown[]> {
-  /** The cache the results go to. */
+  /** The cache the results go to: a `CacheManager`. */
   cache: CacheManagerCore;
   /** Its category for these results. */
   category: string;
@@ -33,6 +34,7 @@ export interface MemoizeOptions<A extends unknown[]> {
   name?: string;
   /** Bump when the function's results change: entries of another version are not served. */
   version?: string;
+  /** Where results go besides memory (see {@link MemoPolicy}); default `'auto'`. */
   policy?: MemoPolicy;
   /** The in-memory tier: a {@link MemoryTier} to share, or a bound in bytes for one of its own; default: the cache's shared tier (256 MiB). */
   memory?: MemoryTier | number;
@@ -44,7 +46,9 @@ export interface MemoizeOptions<A extends unknown[]> {
 
 /** Where a call's result came from, and what it cost. */
 export interface MemoCall<R> {
+  /** The call's result. */
   value: R;
+  /** The call's cache key. */
   key: string;
   /** 'remote': another machine's result, from the cache's remote (verified, and now in the local cache too). */
   source: 'memory' | 'disk' | 'remote' | 'computed';
@@ -66,12 +70,17 @@ export interface MemoCall<R> {
   reason: string;
 }
 
+/** Calls of a memoized function so far, by where their results came from. */
 export interface MemoStats {
+  /** Results served from memory (kept earlier, or shared with a call in flight for the same key). */
   memory: number;
+  /** Results loaded (and verified) from the cache. */
   disk: number;
   /** Results another machine computed, from the cache's remote. */
   remote: number;
+  /** Results the function computed. */
   computed: number;
+  /** Computed results written to the cache (by policy 'auto', once their background write is done). */
   stored: number;
   /** Computed results policy 'auto' kept off the disk because loading them would be slower. */
   keptInMemory: number;
@@ -79,7 +88,13 @@ export interface MemoStats {
   direct: number;
 }
 
+/** A memoized function: call it as the function itself; the rest tells about its calls. */
 export interface Memoized<A extends unknown[], R> {
+  /**
+   * The function's result for these arguments: from memory, from the cache, or computed.
+   * @param args - the function's arguments.
+   * @returns its result (shared between callers: do not mutate it).
+   */
   (...args: A): Promise<R>;
   /** The call, with where its result came from and what it cost. */
   withInfo(...args: A): Promise<MemoCall<R>>;
@@ -87,6 +102,7 @@ export interface Memoized<A extends unknown[], R> {
   keyFor(...args: A): string;
   /** Resolves once background writes started so far have finished. */
   settled(): Promise<void>;
+  /** Its calls so far, by where their results came from. */
   readonly stats: Readonly<MemoStats>;
 }
 
@@ -135,8 +151,9 @@ function isCurrent(entry: IndexEntry, expected: Record<string, string>): boolean
  * kept. Results are shared between callers: do not mutate them.
  * @param fn - the function; its arguments must have a canonical form (numbers, strings, arrays, plain
  *   objects, typed arrays) unless `key` is given; its result must fit the category.
+ * @param options - the cache and category (required), and how results are keyed, kept and versioned.
  * @returns an async function with the same arguments, plus `withInfo`, `keyFor`, `settled` and `stats`.
- * @throws {TypeError} for bad options; the memoized function rejects with a TypeError for arguments it
+ * @throws {TypeError|RangeError} for bad options; the memoized function rejects with a TypeError for arguments it
  *   cannot key or a result the category cannot hold, and with the function's own error when it throws.
  * @example
  * const kernel = memoize((alpha: number, n: number) => glWeights(alpha, n), { cache, category: 'fractional_kernels', name: 'gl' });
@@ -439,7 +456,13 @@ function resolveMemory(cache: object, memory: MemoryTier | number | undefined): 
   return shared;
 }
 
-/** The memory tier memoized functions of this cache share by default. */
+/**
+ * The memory tier memoized functions of this cache share by default (made on first use).
+ * @param cache - a `CacheManager`.
+ * @returns the cache's shared tier, bounded by {@link DEFAULT_MEMORY_BYTES}.
+ * @example
+ * memoryTierOf(cache).clear(); // drop every memoized result held in memory for this cache
+ */
 export function memoryTierOf(cache: CacheManagerCore): MemoryTier {
   return resolveMemory(cache, undefined);
 }

@@ -19,7 +19,7 @@ export function sizeOf(value: unknown, seen = new Set<object>()): number {
 }
 
 /**
- * A map from keys to results that holds at most `maxBytes` (by {@link sizeOf}), dropping the least
+ * A map from keys to results that holds at most `maxBytes` (by an estimate of their size), dropping the least
  * recently used. A result larger than the whole bound is not kept. Values are shared, not copied: callers
  * must not mutate what they get.
  * @example
@@ -27,20 +27,32 @@ export function sizeOf(value: unknown, seen = new Set<object>()): number {
  * tier.set('kernel_0.5_0.01_1000', weights);
  */
 export class MemoryTier {
+  /** The bound, in bytes. */
   readonly maxBytes: number;
   private bytes = 0;
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
   private readonly entries = new Map<string, { value: unknown; bytes: number }>();
 
-  /** @param maxBytes - the bound, in bytes; 0 keeps nothing. @throws {RangeError} for a negative or non-finite bound. */
+  /**
+   * An empty tier.
+   * @param maxBytes - the bound, in bytes; 0 keeps nothing.
+   * @throws {RangeError} for a negative or non-finite bound.
+   */
   constructor(maxBytes: number = DEFAULT_MEMORY_BYTES) {
     finiteNumber('MemoryTier', 'maxBytes', maxBytes);
     if (maxBytes < 0) throw new RangeError(`MemoryTier: expected maxBytes >= 0, got ${maxBytes}`);
     this.maxBytes = maxBytes;
   }
 
-  /** The result under `key` (marking it most recently used), or undefined. */
-  get(key: string): { value: unknown } | undefined {
+  /**
+   * The result under `key`, marking it most recently used.
+   * @param key - its key.
+   * @returns `{ value }` (so that an undefined result can be told from a miss), or undefined when it is not held.
+   */
+  get(key: string): {
+    /** The result. */
+    value: unknown;
+  } | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.entries.delete(key);
@@ -50,7 +62,10 @@ export class MemoryTier {
 
   /**
    * Keeps `value` under `key`, evicting the least recently used results as the bound requires.
-   * @returns the value's size by {@link sizeOf}, kept or not.
+   * @param key - its key.
+   * @param value - the result (shared, not copied).
+   * @returns the value's estimated size in bytes (typed arrays by their length, containers by their members,
+   *   text by its length), kept or not.
    */
   set(key: string, value: unknown): number {
     this.delete(key);
@@ -66,6 +81,11 @@ export class MemoryTier {
     return bytes;
   }
 
+  /**
+   * Drops the result under `key`.
+   * @param key - its key.
+   * @returns false when it was not held.
+   */
   delete(key: string): boolean {
     const entry = this.entries.get(key);
     if (!entry) return false;
@@ -74,13 +94,21 @@ export class MemoryTier {
     return true;
   }
 
+  /** Drops every result. */
   clear(): void {
     this.entries.clear();
     this.bytes = 0;
   }
 
   /** Results held, and the bytes they take. */
-  get stats(): { entries: number; bytes: number; maxBytes: number } {
+  get stats(): {
+    /** Results held. */
+    entries: number;
+    /** Their estimated size, in bytes. */
+    bytes: number;
+    /** The bound, in bytes. */
+    maxBytes: number;
+  } {
     return { entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes };
   }
 }

@@ -14,6 +14,7 @@ import { OpfsFiles, opfsUnavailable } from './opfs-files.js';
 import { OpfsSahFiles, syncAccessHandlesAvailable } from './opfs-sah-files.js';
 import { openRemote } from '../remote/open-remote.js';
 
+/** Options of the browser's `CacheManager`. */
 export interface BrowserCacheManagerOptions extends CacheManagerOptions {
   /** The cache's folder in the origin-private file system ('/'-separated to nest it); default 'dase-cache'. */
   root?: string;
@@ -69,6 +70,13 @@ function openFiles(storage: unknown, root: string): Files {
 export class CacheManager extends CacheManagerCore {
   private readonly persistence: Promise<boolean> | undefined;
 
+  /**
+   * The cache in the folder `options.root` of the origin-private file system (created on first use if it does
+   * not exist), or in memory.
+   * @param options - root folder, storage, persistence, categories, remote and budget.
+   * @throws {CacheError} (code 'ENOOPFS') when the browser has no origin-private file system.
+   * @throws {TypeError|RangeError} for bad options.
+   */
   constructor(options: BrowserCacheManagerOptions = {}) {
     const opts = optionsObject('CacheManager', options);
     knownKeys('CacheManager', opts, ['root', 'categories', 'flushIntervalMs', 'storage', 'persist', 'remote', 'maxBytes', 'budgets', 'eviction']);
@@ -89,6 +97,7 @@ export class CacheManager extends CacheManagerCore {
   /**
    * Whether the browser has promised to keep this origin's storage under pressure: the answer to the
    * request made for `persist: true`, else the current state. False where the API is missing.
+   * @returns whether the origin's storage is persistent.
    * @example
    * if (!(await cache.persisted())) console.info('the browser may evict the cache when space runs low');
    */

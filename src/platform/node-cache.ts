@@ -15,6 +15,7 @@ import { NodeFiles } from './node-files.js';
 import { openRemote } from '../remote/open-remote.js';
 import { RedisBackend } from '../remote/redis.js';
 
+/** Options of Node's `CacheManager`. */
 export interface NodeCacheManagerOptions extends CacheManagerOptions {
   /** The cache root folder; default: env DASE_CACHE_DIR, else './cache'. */
   root?: string;
@@ -98,6 +99,12 @@ function resolveRoot(root: unknown): string {
  * await cache.close();
  */
 export class CacheManager extends CacheManagerCore {
+  /**
+   * The cache in the folder `options.root`, created on first use if it does not exist.
+   * @param options - root folder, categories, remote and budget; defaults from $DASE_CACHE_DIR,
+   *   $DASE_CACHE_REMOTE and $DASE_CACHE_MAX_BYTES.
+   * @throws {TypeError|RangeError} for bad options (an unknown key, a bad root, category, budget or remote URL).
+   */
   constructor(options: NodeCacheManagerOptions = {}) {
     const root = resolveRoot((options as { root?: unknown } | null)?.root);
     const remote = (options as { remote?: unknown } | null)?.remote ?? process.env.DASE_CACHE_REMOTE;

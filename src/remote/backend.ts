@@ -8,6 +8,13 @@ import { CacheError } from '../cache/errors.js';
  * Why a remote operation failed. `code` is 'EREMOTE' (the server refused or broke the exchange, a 5xx, a
  * closed connection), 'ETIMEDOUT' (no answer in time), 'EREMOTEAUTH' (wrong credentials or not allowed), or
  * 'EREMOTEFULL' (the server is out of space or memory).
+ * @example
+ * try {
+ *   await pullFromRemote(cache);
+ * } catch (error) {
+ *   if (!(error instanceof RemoteError)) throw error;
+ *   console.warn(`${error.url}: ${error.code}${error.status ? ` (HTTP ${error.status})` : ''}`);
+ * }
  */
 export class RemoteError extends CacheError {
   /** The remote's URL, credentials redacted. */
@@ -15,6 +22,13 @@ export class RemoteError extends CacheError {
   /** The HTTP status, for HTTP remotes. */
   readonly status?: number;
 
+  /**
+   * Made by the remote backends; callers catch it.
+   * @param code - 'EREMOTE', 'ETIMEDOUT', 'EREMOTEAUTH' or 'EREMOTEFULL'.
+   * @param message - what happened, for people (credentials redacted).
+   * @param url - the remote's URL, credentials redacted.
+   * @param options - `cause`: the error behind this one; `status`: the HTTP status.
+   */
   constructor(code: 'EREMOTE' | 'ETIMEDOUT' | 'EREMOTEAUTH' | 'EREMOTEFULL', message: string, url: string, options?: { cause?: unknown; status?: number }) {
     super(code, message, {}, options);
     this.name = 'RemoteError';

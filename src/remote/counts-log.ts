@@ -10,7 +10,17 @@ export const REMOTE_COUNTS_FILE = '.remote-counts.jsonl';
 /** The counts that add up across processes. */
 export const SUMMED = ['hits', 'misses', 'uploads', 'bytesUploaded', 'bytesDownloaded', 'errors', 'timeouts', 'rejected', 'skipped', 'notUploaded'] as const;
 
-export type RemoteTotals = Record<(typeof SUMMED)[number], number> & { processes: number; last_used: string };
+/**
+ * What a remote did for a cache root, summed over the processes that used it (`remoteHistory()`): the counts of
+ * {@link RemoteStats} that add up (`hits`, `misses`, `uploads`, `bytesUploaded`, `bytesDownloaded`, `errors`,
+ * `timeouts`, `rejected`, `skipped`, `notUploaded`), the number of processes, and when the remote was last used.
+ */
+export type RemoteTotals = Record<(typeof SUMMED)[number], number> & {
+  /** Processes that used the remote from this root. */
+  processes: number;
+  /** When one of them last closed its CacheManager (ISO 8601). */
+  last_used: string;
+};
 
 const encoder = new TextEncoder();
 

@@ -7,16 +7,28 @@ import { isPlainObject } from '../cache/formats/json.js';
 
 export const MANIFEST_FORMAT = 'dase-cache-manifest/1';
 
+/** An entry on the remote: the manifest of one (category, key), naming the blob that holds its file. */
 export interface Manifest {
+  /** The manifest format, `'dase-cache-manifest/1'`. */
   format: typeof MANIFEST_FORMAT;
+  /** The entry's category. */
   category: string;
+  /** The entry's key. */
   key: string;
   /** The blob: its SHA-256 (hex), its size, and the extension of the file it is (npz, json, dat, safetensors). */
-  blob: { sha256: string; size: number; ext: string };
+  blob: {
+    /** The blob's SHA-256, 64 lowercase hex characters: its name on the remote. */
+    sha256: string;
+    /** Its size in bytes. */
+    size: number;
+    /** The extension of the file it is: 'npz', 'json', 'dat' or 'safetensors'. */
+    ext: string;
+  };
   /** How to turn the blob back into the value (the index entry's `value`). */
   value: Record<string, unknown>;
   /** The metadata given to save (memoize's compute_ms and identity among it). */
   metadata?: Record<string, unknown>;
+  /** When the entry was saved (ISO 8601). */
   created_at: string;
 }
 

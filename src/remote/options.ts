@@ -3,6 +3,7 @@
 
 import { describe, knownKeys, optionsObject } from '../_args.js';
 
+/** A remote cache shared by many machines (CacheManager's `remote` option, when a URL is not enough). */
 export interface RemoteOptions {
   /** `redis://[user:password@]host:port/db`, `rediss://` (TLS), `http(s)://host/path` (Bazel-style /cas/, /ac/). */
   url: string;

@@ -8,13 +8,22 @@ import type { Manifest } from './manifest.js';
 /** Uploads or downloads in flight at once: enough to keep a link busy, few enough to bound the memory held. */
 const WINDOW = 8;
 
+/** What {@link pushToRemote} or {@link pullFromRemote} did. */
 export interface SyncReport {
   /** Entries copied (published, or fetched and verified). */
   copied: number;
   /** Entries left alone: already local (pull), or not published (push: read-only, over maxBytes, failed). */
   skipped: number;
   /** Entries that could not be read (push: a damaged local file) or verified (pull: refused downloads). */
-  failed: { category: string; key: string; reason: string }[];
+  failed: {
+    /** The entry's category. */
+    category: string;
+    /** The entry's key. */
+    key: string;
+    /** Why it failed. */
+    reason: string;
+  }[];
+  /** Bytes of blobs sent (push) or fetched (pull). */
   bytes: number;
   /** Exchanges with the remote that failed during the transfer (errors, timeouts, and those skipped after them): the entries they left are counted as skipped. */
   remoteFailures: number;
@@ -52,8 +61,14 @@ async function inWindows<T>(items: T[], run: (item: T) => Promise<void>, onProgr
 
 /**
  * Publishes every entry of the local cache (or of one category) to the remote; blobs the remote already has
- * are not sent again.
+ * are not sent again. What `dase-cache remote push` does.
+ * @param cache - a `CacheManager` with a remote.
+ * @param options - `category` to push one category; `onProgress(done, total)` is called as entries are done.
+ * @returns what was copied, skipped and failed.
  * @throws {CacheError} (code 'ENOREMOTE') without a remote; 'EREADONLY' for a read-only one.
+ * @example
+ * const cache = new CacheManager({ remote: 'redis://cache.example:6379/0' });
+ * const { copied, failed } = await pushToRemote(cache, { category: 'stencils' });
  */
 export async function pushToRemote(cache: CacheManagerCore, options: { category?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SyncReport> {
   const remote = requireRemote(cache, 'remote push');
@@ -77,8 +92,15 @@ export async function pushToRemote(cache: CacheManagerCore, options: { category?
 
 /**
  * Fetches every entry the remote has (or those of one category) that the local cache lacks, each verified.
+ * What `dase-cache remote pull` does.
+ * @param cache - a `CacheManager` with a remote.
+ * @param options - `category` to pull one category; `onProgress(done, total)` is called as entries are done.
+ * @returns what was copied, skipped and failed.
  * @throws {CacheError} (code 'ENOREMOTE') without a remote; 'ENOLIST' when the remote cannot list its
  *   entries (a plain HTTP cache without directory listings); RemoteError when it fails.
+ * @example
+ * const cache = new CacheManager({ remote: 'https://cache.example/dase' });
+ * const { copied, bytes } = await pullFromRemote(cache); // warm a new machine's cache
  */
 export async function pullFromRemote(cache: CacheManagerCore, options: { category?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SyncReport> {
   const remote = requireRemote(cache, 'remote pull');
@@ -104,8 +126,13 @@ export async function pullFromRemote(cache: CacheManagerCore, options: { categor
 }
 
 /**
- * The manifests of every entry on the remote under this cache's prefix.
+ * The manifests of every entry on the remote under this cache's prefix (what `dase-cache remote ls` lists).
+ * @param cache - a `CacheManager` with a remote.
+ * @param what - the caller's name, for messages.
+ * @returns one manifest per entry.
  * @throws {CacheError} (code 'ENOREMOTE'/'ENOLIST'), RemoteError.
+ * @example
+ * for (const m of await listRemote(cache)) console.log(m.category, m.key, m.blob.size);
  */
 export async function listRemote(cache: CacheManagerCore, what = 'remote ls'): Promise<Manifest[]> {
   const remote = requireRemote(cache, what);

@@ -13,7 +13,9 @@ import { UploadQueue } from './uploads.js';
 export interface RemoteStats {
   /** The remote's URL, credentials redacted. */
   url: string;
+  /** What the remote is: a Redis server, or an HTTP cache. */
   kind: 'redis' | 'http';
+  /** Whether the remote is consumed but never published to (the `readOnly` option). */
   readOnly: boolean;
   /** Whether the last exchange with the remote succeeded (null before the first). */
   reachable: boolean | null;
@@ -25,7 +27,9 @@ export interface RemoteStats {
   misses: number;
   /** Entries published (blob and manifest). */
   uploads: number;
+  /** Bytes of blobs uploaded. */
   bytesUploaded: number;
+  /** Bytes of blobs downloaded. */
   bytesDownloaded: number;
   /** Failed exchanges (server errors, refused connections, refused credentials, a full server). */
   errors: number;
@@ -41,7 +45,14 @@ export interface RemoteStats {
    * Single-flight leases taken; calls that waited for another machine's; and calls that computed on their own
    * because the machine they waited for finished without a result to share (too large, or not worth storing).
    */
-  leases: { acquired: number; waited: number; independent: number };
+  leases: {
+    /** Single-flight leases taken. */
+    acquired: number;
+    /** Calls that waited for another machine's result. */
+    waited: number;
+    /** Calls that computed on their own after the machine they waited for finished without a result to share. */
+    independent: number;
+  };
   /** The last failure, credentials redacted. */
   lastError?: string;
 }

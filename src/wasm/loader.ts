@@ -15,6 +15,7 @@ export interface KernelInfo {
   wasmSha256: string;
 }
 
+/** Options of {@link init}: which build, and where its bytes come from. */
 export interface InitOptions {
   /** Force the SIMD (`true`) or scalar (`false`) build; default: SIMD where `WebAssembly.validate` accepts it. */
   simd?: boolean;
@@ -49,7 +50,12 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-/** True when this engine accepts the SIMD build. */
+/**
+ * Whether this engine accepts the SIMD build (WebAssembly SIMD); checked once.
+ * @returns true when the SIMD build can run here.
+ * @example
+ * if (!simdSupported()) console.info('the kernels run their scalar build here');
+ */
 export function simdSupported(): boolean {
   return (simdSupport ??= WebAssembly.validate(embeddedBytes('simd') as BufferSource));
 }
@@ -84,7 +90,12 @@ export function kernels(): KernelExports {
   return loaded.exports;
 }
 
-/** Which build runs the kernels (instantiating it if needed). */
+/**
+ * Which build runs the kernels (instantiating it if needed).
+ * @returns the build and the SHA-256 of its binary.
+ * @example
+ * kernelInfo(); // { build: 'simd', wasmSha256: '…' }
+ */
 export function kernelInfo(): KernelInfo {
   kernels();
   return { ...loaded!.info };
@@ -113,7 +124,9 @@ function toBytes(source: BufferSource): Uint8Array {
  * Calling it is optional: every kernel instantiates the embedded module on first use.
  * @param options - `simd` to force a build, `url` or `bytes` to load the .wasm from elsewhere.
  * @returns the build that now runs the kernels.
- * @throws {Error} when the fetched bytes are not a kernels binary of this version, or the fetch fails.
+ * @throws {Error} when the fetched bytes are not a kernels binary of this version, or the fetch fails; when
+ *   fractionalHistory objects still hold state in the current kernels' memory.
+ * @throws {TypeError|RangeError} for bad options, or `simd: true` on an engine without WebAssembly SIMD.
  * @example
  * await init({ url: '/assets/kernels-simd.wasm' }); // copied from the package's build/ folder
  */

@@ -31,7 +31,14 @@ export type TypedArrayConstructor =
  * - `'<U<n>'` unicode strings: a Uint32Array of n UTF-32 code points per element, NUL-padded as NumPy pads
  *   them (see {@link npyStrings}).
  */
-export type NdArray = { data: TypedArray; shape: number[]; dtype?: string };
+export type NdArray = {
+  /** The elements, in C order. */
+  data: TypedArray;
+  /** NumPy's shape: the length of each axis ([] for a 0-d array). */
+  shape: number[];
+  /** Set only where the kind of `data` says too little (see above). */
+  dtype?: string;
+};
 
 type Kind = 'i' | 'u' | 'f';
 
