@@ -396,7 +396,9 @@ describe('gc', () => {
     await cache.save('state_profiles', 'old_by_hand', new Float64Array(1000));
     await sleep(5);
     await cache.save('state_profiles', 'new_by_hand', new Float64Array(1000));
+    await sleep(5); // each save in a millisecond of its own: lru's order is by time
     await cache.save('fractional_kernels', 'cheap', new Float64Array(10_000), { metadata: { compute_ms: 1 } });
+    await sleep(5);
     await cache.save('fractional_kernels', 'dear', new Float64Array(1000), { metadata: { compute_ms: 100 } });
     await cache.close();
     const entries = json<{ entries: { key: string; size_bytes: number }[] }>(cli(['ls', '--json'], root)).entries;

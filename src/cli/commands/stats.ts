@@ -5,7 +5,7 @@ import type { BudgetStats } from '../../budget/root-budget.js';
 import type { CostReport } from '../../cost/cost-model.js';
 import type { Command } from '../command.js';
 import { listEntries, type ListedEntry } from '../entries.js';
-import { formatBytes, table } from '../format.js';
+import { formatBytes, plural, table } from '../format.js';
 
 const TOP = 5;
 
@@ -40,7 +40,7 @@ function costLines(costs: CostReport): string[] {
   const lines = ['load costs (learnt from verified loads on this root; memoize\'s \'auto\' decides by them):'];
   for (const [storage, c] of Object.entries(costs.loads)) {
     if (c.samples === 0 && storage !== costs.storage) continue;
-    const basis = c.samples === 0 ? 'not measured yet: the prior' : `${c.samples} loads measured`;
+    const basis = c.samples === 0 ? 'not measured yet: the prior' : `${plural(c.samples, 'load', 'loads')} measured`;
     lines.push(`  ${storage.padEnd(7)} ${c.fixedMs.toFixed(3).padStart(8)} ms per load + ${String(c.mbPerSecond).padStart(6)} MB/s   (${basis})`);
   }
   lines.push(`  results known cheaper to compute than to load: ${costs.computes}; functions called directly: `
