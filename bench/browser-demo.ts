@@ -5,17 +5,14 @@
 // strict Content-Security-Policy, 127.0.0.1 on a free port; the server is stopped by pid at the end. Each round
 // launches the browser on a fresh profile, so that the first run is really cold.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { DEFAULT_PARAMS, type DiffusionParams } from '../examples/diffusion-model.js';
 import type { DemoApi } from '../demo/main.js';
+import { startDemoServer } from '../scripts/demo-server.js';
 import { formatTime, median, summarize, tableLines, type ComparisonResult } from './_harness.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const ROUNDS = 7;
 // A run that takes longer than this has hung (the default job takes a few seconds at most).
@@ -97,42 +94,6 @@ async function loadReport(page: Page, what: string): Promise<DemoLoad> {
   }));
 }
 
-/** Starts scripts/serve-demo.mjs on a free port, building into `out`; resolves to its address. */
-async function startServer(out: string): Promise<{ url: string; server: ChildProcess }> {
-  const server = spawn(process.execPath, [join(root, 'scripts', 'serve-demo.mjs'), '--port', '0', '--out', out], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve-demo printed no address in 30 s:\n${output}`)), 30_000);
-      const read = (chunk: Buffer) => {
-        output += chunk;
-        const found = /http:\/\/127\.0\.0\.1:\d+\//.exec(output);
-        if (found) { clearTimeout(timer); resolve(found[0]); }
-      };
-      server.stdout!.on('data', read);
-      server.stderr!.on('data', read);
-      server.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve-demo exited with ${code}:\n${output}`)); });
-    });
-    return { url, server };
-  } catch (error) {
-    await stopServer(server);
-    throw error;
-  }
-}
-
-/** Stops the server by its pid, and waits for it to exit. */
-async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null || server.pid === undefined) return;
-  const exited = new Promise<void>((done) => server.once('exit', () => done()));
-  process.kill(server.pid, 'SIGTERM');
-  // Its SIGTERM handler waits for open connections to close: a lingering one must not hold the bench.
-  const kill = setTimeout(() => { if (server.exitCode === null && server.signalCode === null) process.kill(server.pid!, 'SIGKILL'); }, 5_000);
-  await exited;
-  clearTimeout(kill);
-}
-
 /** One round: a fresh profile (empty OPFS), the page's first load, then a reload. */
 async function round(url: string, executablePath: string, args: string[]): Promise<{ first: DemoLoad; reload: DemoLoad }> {
   const profile = mkdtempSync(join(tmpdir(), 'dase-cache-bench-demo-'));
@@ -196,7 +157,7 @@ function printBreakdown(rounds: { first: DemoLoad; reload: DemoLoad }[]): void {
  */
 export async function benchDemo(executablePath: string, args: string[]): Promise<Array<BrowserDemoRecord | ComparisonResult>> {
   const out = mkdtempSync(join(tmpdir(), 'dase-cache-bench-demo-build-'));
-  const { url, server } = await startServer(out);
+  const { url, stop } = await startDemoServer(out);
   try {
     console.log(`The demo end to end (${url}, default settings: α ${DEFAULT_PARAMS.alpha}, ${DEFAULT_PARAMS.grid}² grid, `
       + `${DEFAULT_PARAMS.steps} steps): ${ROUNDS} rounds, each on a fresh profile (empty OPFS): the first load, then a reload\n`);
@@ -214,7 +175,7 @@ export async function benchDemo(executablePath: string, args: string[]): Promise
       { name: 'demo end to end', kind: 'demo', params: { ...DEFAULT_PARAMS }, rounds },
     ];
   } finally {
-    await stopServer(server);
+    await stop();
     rmSync(out, { recursive: true, force: true });
   }
 }

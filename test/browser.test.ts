@@ -11,7 +11,6 @@
 // Each vitest project runs it once with its own kernel build: 'simd' from the bytes embedded in the bundle,
 // 'scalar' with init({ url }) from kernels-scalar.wasm, so both ways of loading the WASM are exercised.
 import { createHash } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +23,7 @@ import { DEFAULT_PARAMS, diffusionJob } from '../examples/diffusion-model.js';
 import { bytesOf, hashKernelChecks } from '../demo/kernel-checks.js';
 import type { DemoApi } from '../demo/main.js';
 import { COST_FILE, parseCostFile } from '../src/cost/cost-file.js';
+import { startDemoServer, type DemoServer } from '../scripts/demo-server.js';
 import { nodeSha256Hex } from './fixtures/util.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -51,29 +51,9 @@ if (!present && process.env.CI) {
   });
 }
 
-/** Starts scripts/serve-demo.mjs on a free port, building into its own folder; resolves to its address. */
-async function startServer(out: string): Promise<{ url: string; server: ChildProcess }> {
-  const server = spawn(process.execPath, [join(repo, 'scripts', 'serve-demo.mjs'), '--port', '0', '--out', out], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve-demo printed no address in 30 s:\n${output}`)), 30_000);
-    const read = (chunk: Buffer) => {
-      output += chunk;
-      const found = /http:\/\/127\.0\.0\.1:\d+\//.exec(output);
-      if (found) { clearTimeout(timer); resolve(found[0]); }
-    };
-    server.stdout!.on('data', read);
-    server.stderr!.on('data', read);
-    server.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve-demo exited with ${code}:\n${output}`)); });
-  });
-  return { url, server };
-}
-
 describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild} build)`, () => {
   let url: string;
-  let server: ChildProcess;
+  let demo: DemoServer | undefined;
   let profile: string;
   let out: string;
   let context: BrowserContext;
@@ -147,13 +127,14 @@ describe.skipIf(!present)(`the browser demo in headless Chromium (${kernelBuild}
   beforeAll(async () => {
     profile = mkdtempSync(join(tmpdir(), 'dase-cache-chromium-'));
     out = mkdtempSync(join(tmpdir(), 'dase-cache-demo-'));
-    ({ url, server } = await startServer(out));
+    demo = await startDemoServer(out);
+    url = demo.url;
     await Promise.all([launch(), bundleChecks()]);
   }, 60_000);
 
   afterAll(async () => {
     await context?.close();
-    server?.kill();
+    await demo?.stop();
     rmSync(profile, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
   });

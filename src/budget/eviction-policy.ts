@@ -32,18 +32,9 @@ export interface EvictionCandidate {
   clockAtAccess?: number;
 }
 
-/** An entry in the queue, as `get` and the victims of `evictUntil` report it. */
-export interface QueuedEntry {
-  category: string;
-  key: string;
-  sizeBytes: number;
-  accessCount: number;
-  lastAccessedMs: number;
-  createdMs: number;
+/** An entry in the queue, as `get` and the victims of `evictUntil` report it: a candidate with every field set. */
+export interface QueuedEntry extends Required<Omit<EvictionCandidate, 'computeMs'>> {
   computeMs: number | undefined;
-  pinned: boolean;
-  /** gdsf: the clock its priority was set at. */
-  clockAtAccess: number;
   /** What it is ordered by, lowest first: gdsf's priority, lru's last access (ms), lfu's access count. */
   priority: number;
 }

@@ -91,12 +91,6 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
-function sizeOf(entries: Map<string, IndexEntry>): number {
-  let bytes = 0;
-  for (const entry of entries.values()) bytes += entry.size_bytes;
-  return bytes;
-}
-
 export class CategoryIndex {
   readonly category: string;
   private readonly files: Files;
@@ -213,7 +207,7 @@ export class CategoryIndex {
       else this.unsafe.set(key, entry);
     }
     await completePythonEntries(this.files, this.category, this.entries.values());
-    this.bytes = sizeOf(this.entries);
+    this.bytes = sumSizes(this.entries.values());
   }
 
   /**
@@ -447,7 +441,7 @@ export class CategoryIndex {
       throw error;
     }
     this.entries = entries;
-    this.bytes = sizeOf(entries);
+    this.bytes = sumSizes(entries.values());
     this.pending.clear();
     await this.files.remove(this.path(old));
     await this.refresh();

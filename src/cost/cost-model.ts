@@ -21,6 +21,9 @@ const DIRECT_AFTER = 3;
 // An estimate not measured yet (or to be measured again).
 export const UNKNOWN = -1;
 
+/** Milliseconds as the file keeps them: to the µs. */
+const roundMs = (ms: number) => Math.round(ms * 1000) / 1000;
+
 function isDirect([computeMs, overheadMs, samples]: FunctionSample): boolean {
   return samples >= DIRECT_AFTER && computeMs !== UNKNOWN && overheadMs !== UNKNOWN && computeMs < overheadMs;
 }
@@ -132,9 +135,8 @@ export class CostModel {
    */
   observeCompute(id: string, computeMs: number, bytes: number, loadMs?: number): void {
     if (!(computeMs >= 0) || !(bytes >= 0)) return;
-    const round = (ms: number) => Math.round(ms * 1000) / 1000;
     const at = Date.now();
-    this.state.computes.set(id, loadMs === undefined ? [round(computeMs), bytes, at] : [round(computeMs), bytes, at, round(loadMs)]);
+    this.state.computes.set(id, loadMs === undefined ? [roundMs(computeMs), bytes, at] : [roundMs(computeMs), bytes, at, roundMs(loadMs)]);
     this.unsaved++;
   }
 
@@ -143,7 +145,7 @@ export class CostModel {
    * @internal
    */
   remeasure(id: string, bytes: number, loadMs: number): void {
-    this.state.computes.set(id, [UNKNOWN, bytes, Date.now(), Math.round(loadMs * 1000) / 1000]);
+    this.state.computes.set(id, [UNKNOWN, bytes, Date.now(), roundMs(loadMs)]);
     this.unsaved++;
   }
 
@@ -233,7 +235,7 @@ export class CostModel {
     const loads = {} as Record<StorageKind, LoadCostReport>;
     for (const [kind, model] of this.state.loads) {
       const { fixedMs, msPerByte } = model.costs();
-      loads[kind] = { fixedMs: Math.round(fixedMs * 1000) / 1000, mbPerSecond: Math.round(1 / (msPerByte * 1000)), samples: model.samples };
+      loads[kind] = { fixedMs: roundMs(fixedMs), mbPerSecond: Math.round(1 / (msPerByte * 1000)), samples: model.samples };
     }
     const direct = [...this.state.functions.keys()].filter((id) => this.callsDirectly(id)).sort();
     return {
